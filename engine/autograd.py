@@ -1,0 +1,240 @@
+"""Reverse-mode differentiation: walk the graph in reverse topological order, call each node's backward,
+and sum the gradients of tensors that are used more than once.
+
+No recursion anywhere, so graphs of any depth work (a 100,000-op chain included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from engine.function import _check_finite
+from engine.grad_mode import state
+from engine.tensor import Tensor
+
+
+def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
+    """Every tensor that requires grad and leads to `roots`, each after all of its inputs (iterative DFS)."""
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False) for root in reversed(roots)]
+    while stack:
+        tensor, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(tensor)
+            continue
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
+        stack.append((tensor, True))
+        node = tensor.grad_fn
+        if node is not None:
+            for parent in reversed(node.inputs):
+                if parent.requires_grad and id(parent) not in visited:
+                    stack.append((parent, False))
+    return order
+
+
+def backward(
+    tensor: Tensor, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+) -> None:
+    """Accumulate d(tensor)/d(leaf) into the .grad of every leaf that requires grad.
+
+    gradient: d(loss)/d(tensor), required when `tensor` is not a scalar.
+    retain_graph: keep saved values so backward can run through this graph again (default: create_graph).
+    create_graph: record the backward pass itself, so the gradients can be differentiated again.
+    """
+    root_grad = _root_gradient("backward", tensor, gradient, create_graph)
+    _run_backward([tensor], [root_grad], retain_graph, create_graph, targets=None)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """Return d(outputs)/d(inputs) as a tuple (one per input) without touching any .grad.
+
+    Like torch.autograd.grad: `grad_outputs` weights each output (needed for non-scalar outputs);
+    an input the outputs do not depend on raises unless allow_unused=True (then its entry is None).
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or (isinstance(grad_outputs, Tensor) and len(outputs) == 1):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad, so no gradient can be computed for it")
+    root_grads = [_root_gradient("grad", o, g, create_graph) for o, g in zip(outputs, grad_outputs)]
+    captured = _run_backward(outputs, root_grads, retain_graph, create_graph, targets=inputs)
+    results: list[Tensor | None] = []
+    for i, t in enumerate(inputs):
+        g = captured.get(id(t))
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
+                    "pass allow_unused=True to get None for it"
+                )
+            results.append(None)
+        else:
+            results.append(g if isinstance(g, Tensor) else Tensor._wrap(_owned(g)))
+    return tuple(results)
+
+
+def _root_gradient(op: str, tensor: Tensor, gradient: Any, create_graph: bool) -> Any:
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(tensor).__name__}")
+    if not tensor.requires_grad:
+        raise RuntimeError(
+            f"{op}: the tensor (shape {tensor.shape}) does not require grad and has no grad_fn: nothing "
+            "it was computed from has requires_grad=True (or it was computed under no_grad / detached)"
+        )
+    if gradient is None:
+        if tensor.size != 1:
+            raise RuntimeError(
+                f"{op}: grad can be implicitly created only for scalar outputs, got shape {tensor.shape}; "
+                "reduce it first (y.sum()) or pass gradient= with that shape (e.g. engine.ones_like(y))"
+            )
+        gradient = np.ones(tensor.shape, dtype=tensor.dtype)
+    elif isinstance(gradient, Tensor):
+        if create_graph:
+            if gradient.shape != tensor.shape:
+                raise ValueError(f"{op}: gradient has shape {gradient.shape} but the tensor has shape {tensor.shape}")
+            return gradient
+        gradient = gradient.data.astype(tensor.dtype, copy=True)
+    else:
+        gradient = np.array(gradient, dtype=tensor.dtype)
+    if gradient.shape != tensor.shape:
+        raise ValueError(f"{op}: gradient has shape {gradient.shape} but the tensor has shape {tensor.shape}")
+    return Tensor._wrap(gradient) if create_graph else gradient
+
+
+def _run_backward(
+    roots: list[Tensor],
+    root_grads: list[Any],
+    retain_graph: bool | None,
+    create_graph: bool,
+    targets: list[Tensor] | None,
+) -> dict[int, Any]:
+    """The backward pass. Without targets, fill leaves' .grad; with targets, return their gradients."""
+    if retain_graph is None:
+        retain_graph = create_graph
+    order = topological_order(roots)
+    target_ids = None if targets is None else {id(t) for t in targets}
+    useful = None if target_ids is None else _leads_to(order, target_ids)
+    grads: dict[int, Any] = {}
+    for root, g in zip(roots, root_grads):
+        grads[id(root)] = g if id(root) not in grads else grads[id(root)] + g
+    captured: dict[int, Any] = {}
+    stored: set[int] = set()  # arrays already handed to some .grad: never hand the same one out twice
+    previous = state.create_graph, state.grad_enabled
+    state.create_graph = state.grad_enabled = create_graph
+    try:
+        for tensor in reversed(order):
+            g = grads.pop(id(tensor), None)
+            if g is None:
+                continue
+            if tensor._hooks:
+                g = _run_hooks(tensor, g, create_graph)
+            node = tensor.grad_fn
+            if target_ids is not None:
+                if id(tensor) in target_ids:
+                    captured[id(tensor)] = g
+                if node is None or id(tensor) not in useful:
+                    continue
+            elif node is None:
+                _accumulate(tensor, g, create_graph, stored)
+                continue
+            elif tensor._retains_grad:
+                _accumulate(tensor, g, create_graph, stored)
+            if node._saved is None:
+                node.saved_tensors  # noqa: B018 (raises the "backward a second time" error)
+            node.check_versions()
+            input_grads = node.backward(g)
+            if type(input_grads) is not tuple:
+                input_grads = (input_grads,)
+            if len(input_grads) != len(node.inputs):
+                raise RuntimeError(
+                    f"{node.name}.backward returned {len(input_grads)} gradient(s) but the op has "
+                    f"{len(node.inputs)} tensor input(s); return one per input (None for no gradient)"
+                )
+            for parent, parent_grad in zip(node.inputs, input_grads):
+                if parent_grad is None or not parent.requires_grad:
+                    continue
+                if useful is not None and id(parent) not in useful:
+                    continue
+                if parent_grad.shape != parent.shape:
+                    raise RuntimeError(
+                        f"{node.name}.backward returned a gradient of shape {parent_grad.shape} for an "
+                        f"input of shape {parent.shape}; a gradient must have its input's shape"
+                    )
+                if parent_grad.dtype != parent.dtype:
+                    parent_grad = parent_grad.astype(parent.dtype)
+                if state.anomaly:
+                    _check_finite(parent_grad, node, "backward")
+                key = id(parent)
+                previous_grad = grads.get(key)
+                grads[key] = parent_grad if previous_grad is None else previous_grad + parent_grad
+            if not retain_graph:
+                node.release()
+    finally:
+        state.create_graph, state.grad_enabled = previous
+    return captured
+
+
+def _leads_to(order: list[Tensor], target_ids: set[int]) -> set[int]:
+    """Ids of tensors in `order` from which some target can be reached (targets included)."""
+    useful: set[int] = set()
+    for tensor in order:  # inputs come first, so each parent is decided before its children
+        node = tensor.grad_fn
+        if id(tensor) in target_ids or (node is not None and any(id(p) in useful for p in node.inputs)):
+            useful.add(id(tensor))
+    return useful
+
+
+def _owned(array: Any) -> np.ndarray:
+    """An array nobody else holds: broadcast views, read-only and borrowed arrays are copied."""
+    array = np.asarray(array)
+    if not array.flags.owndata or not array.flags.writeable:
+        return array.copy()
+    return array
+
+
+def _accumulate(tensor: Tensor, g: Any, create_graph: bool, stored: set[int]) -> None:
+    """Add g into tensor.grad (leaves, and non-leaves that retain_grad())."""
+    if create_graph:
+        tensor.grad = g if tensor.grad is None else tensor.grad + g
+        return
+    if tensor.grad is None:
+        array = _owned(g)
+        if id(array) in stored:
+            array = array.copy()
+        stored.add(id(array))
+        tensor.grad = Tensor._wrap(array)
+    else:
+        tensor.grad = Tensor._wrap(tensor.grad.data + g)
+
+
+def _run_hooks(tensor: Tensor, g: Any, create_graph: bool) -> Any:
+    for hook in list(tensor._hooks):
+        result = hook(g if create_graph else Tensor._wrap(g))
+        if result is None:
+            continue
+        if not isinstance(result, Tensor):
+            result = Tensor._wrap(np.asarray(result, dtype=tensor.dtype))
+        if result.shape != tensor.shape:
+            raise RuntimeError(
+                f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape {result.shape} for a "
+                f"tensor of shape {tensor.shape}"
+            )
+        g = result if create_graph else result.data
+    return g

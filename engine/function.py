@@ -1,0 +1,228 @@
+"""`Function`: the one mechanism behind every differentiable op, built-in or user-defined.
+
+An op is a subclass with two methods side by side:
+
+    class Mul(Function):
+        '''d(x*y)/dx = y,  d(x*y)/dy = x'''
+
+        def forward(ctx, x, y):               # NumPy arrays in, NumPy array out
+            ctx.save_for_backward(x, y)
+            return x * y
+
+        def backward(ctx, grad):              # one gradient per Tensor input (None = no gradient)
+            x, y = ctx.saved_tensors
+            return grad * y, grad * x
+
+`Mul.apply(a, b)` runs `forward` on the inputs' arrays and, when recording, returns a Tensor whose
+`grad_fn` is the `Mul` instance (the node): it keeps the inputs in operand order and what was saved.
+
+Backward rules are written once and run in two modes:
+- a normal backward passes `grad` and `saved_tensors` as NumPy arrays: no graph, no wrappers, fast;
+- `backward(create_graph=True)` passes them as Tensors, so the rule's arithmetic is itself recorded
+  and gradients of gradients come for free. Tensors support the same operators and methods as arrays
+  (`*`, `@`, `.sum(axis, keepdims)`, `.reshape`, `.T`, indexing), and a rule that needs another op
+  calls `OtherOp.call(...)`, which works on arrays and on Tensors alike.
+
+Saving an *input* or the *output* with `save_for_backward` is what lets create_graph differentiate
+through it; constants a rule needs (masks, shapes, axes) are plain attributes on `ctx`.
+
+A node never holds its output Tensor (that would be a reference cycle, freed only by Python's cycle
+collector); when a saved output is needed as a Tensor it is rebuilt around the saved array.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from typing import Any
+
+import numpy as np
+
+from engine.grad_mode import state
+
+_ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+# Where a saved array came from: an input (its index), the op's output, or neither (a constant).
+_SAVED_OUTPUT = -1
+_SAVED_CONSTANT = -2
+
+
+class Function:
+    """Base class of every op. Subclass it, write `forward` and `backward`, call `YourOp.apply(...)`."""
+
+    __slots__ = (
+        "__dict__",
+        "_output_version",
+        "_saved",
+        "_saved_sources",
+        "_saved_versions",
+        "_trace",
+        "inputs",
+        "needs_input_grad",
+    )
+
+    # ----- what subclasses write -------------------------------------------------------------
+    def forward(ctx, *args: Any, **kwargs: Any) -> np.ndarray:
+        raise NotImplementedError(f"{type(ctx).__name__} must define forward(ctx, ...)")
+
+    def backward(ctx, grad: Any) -> Any:
+        raise NotImplementedError(f"{type(ctx).__name__} must define backward(ctx, grad)")
+
+    def save_for_backward(self, *values: Any) -> None:
+        """Keep inputs/outputs (NumPy arrays) for backward; under create_graph they come back as Tensors."""
+        self._saved = values
+
+    # ----- running an op ---------------------------------------------------------------------
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        """Run the op on Tensors (and plain constants) and record it when any input requires grad."""
+        from engine.tensor import Tensor
+
+        tensors = [a for a in args if type(a) is Tensor or isinstance(a, Tensor)]
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        ctx = cls.__new__(cls)
+        ctx._saved = ()
+        record = state.grad_enabled and any(t.requires_grad for t in tensors)
+        if record:
+            ctx.inputs = tuple(tensors)
+            ctx.needs_input_grad = tuple(t.requires_grad for t in tensors)
+        else:
+            ctx.needs_input_grad = (False,) * len(tensors)
+        raw = ctx.forward(*arrays, **kwargs)
+        # NumPy returns scalars (np.float64) for 0-d results; a Tensor always holds an ndarray.
+        out = raw if type(raw) is np.ndarray else np.asarray(raw)
+        result = Tensor._wrap(out)
+        if state.anomaly:
+            ctx._trace = _user_frame()
+            _check_finite(out, ctx, "forward")
+        if record:
+            ctx._output_version = 0
+            ctx._saved_versions = tuple(t._version for t in tensors)
+            if ctx._saved:
+                ctx._saved, ctx._saved_sources = _saved_sources(ctx._saved, arrays, args, raw, out)
+            result.requires_grad = True
+            result.grad_fn = ctx
+        return result
+
+    @classmethod
+    def call(cls, *args: Any, **kwargs: Any) -> Any:
+        """Use an op inside a backward rule: on arrays run `forward` only; on Tensors record it."""
+        from engine.tensor import Tensor
+
+        for a in args:
+            if isinstance(a, Tensor):
+                return cls.apply(*args, **kwargs)
+        ctx = cls.__new__(cls)
+        ctx._saved = ()
+        ctx.needs_input_grad = ()
+        return ctx.forward(*args, **kwargs)
+
+    # ----- what the engine and the renderer read ---------------------------------------------
+    @property
+    def name(self) -> str:
+        """The op's name as shown in graphs and errors, e.g. 'Mul'."""
+        return type(self).__name__
+
+    @property
+    def released(self) -> bool:
+        """True once a backward without retain_graph has freed what this node saved."""
+        return self._saved is None
+
+    @property
+    def saved_tensors(self) -> tuple[Any, ...]:
+        """What forward saved: arrays in a normal backward, Tensors under create_graph."""
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(
+                f"{self.name}: trying to backward through the graph a second time (or to read saved "
+                "values after they were freed). The first backward released them; pass "
+                "retain_graph=True to the first backward() if you need to backward again."
+            )
+        if not state.create_graph:
+            return saved
+        return tuple(self._saved_as_tensor(v, s) for v, s in zip(saved, self._saved_sources))
+
+    def _saved_as_tensor(self, value: Any, source: int) -> Any:
+        from engine.tensor import Tensor
+
+        if source >= 0:
+            return self.inputs[source]
+        if source == _SAVED_OUTPUT:
+            # Rebuild the output around the same array and this node, so d(out)/d(input) is recorded.
+            out = Tensor._wrap(value)
+            out.requires_grad = True
+            out.grad_fn = self
+            return out
+        return Tensor._wrap(value) if isinstance(value, np.ndarray) else value
+
+    def check_versions(self) -> None:
+        """Raise if a tensor this node saved was modified in place after it was saved."""
+        for tensor, version in zip(self.inputs, self._saved_versions):
+            if tensor._version != version:
+                raise RuntimeError(
+                    f"{self.name}: one of the tensors needed for gradient computation (shape "
+                    f"{tensor.shape}, {tensor.dtype}) was modified in place after it was used "
+                    f"(version {version} -> {tensor._version}); gradients would be silently wrong. "
+                    "Modify a copy instead (x = x + 1, or x.detach().copy()), or redo the forward pass."
+                )
+        if self._output_version:
+            raise RuntimeError(
+                f"{self.name}: its output was modified in place after it was saved for backward; "
+                "gradients would be silently wrong. Modify a copy of the output instead."
+            )
+
+    def release(self) -> None:
+        """Free what was saved for backward (called after a backward without retain_graph)."""
+        self._saved = None
+        self.__dict__.clear()
+
+    @property
+    def source_line(self) -> str | None:
+        """'file:line in function' where this op was created (recorded under detect_anomaly only)."""
+        return getattr(self, "_trace", None)
+
+    def __repr__(self) -> str:
+        return f"<{self.name} node>"
+
+
+def _saved_sources(
+    saved: tuple[Any, ...], arrays: list[Any], args: tuple[Any, ...], raw: Any, out: np.ndarray
+) -> tuple[tuple[Any, ...], tuple[int, ...]]:
+    """The saved values (a 0-d output as its array) and, for each, the index of the Tensor input it is,
+    _SAVED_OUTPUT or _SAVED_CONSTANT."""
+    from engine.tensor import Tensor
+
+    tensor_positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+    sources = []
+    values = []
+    for value in saved:
+        source = _SAVED_CONSTANT
+        if value is raw or value is out:
+            value, source = out, _SAVED_OUTPUT
+        else:
+            for k, position in enumerate(tensor_positions):
+                if value is arrays[position]:
+                    source = k
+                    break
+        sources.append(source)
+        values.append(value)
+    return tuple(values), tuple(sources)
+
+
+def _user_frame() -> str:
+    """The innermost stack frame outside dagrad's engine: the line of user code that built the op."""
+    for frame in reversed(traceback.extract_stack()):
+        if not os.path.abspath(frame.filename).startswith(_ENGINE_DIR):
+            return f"{frame.filename}:{frame.lineno} in {frame.name}: {(frame.line or '').strip()}"
+    return "<unknown>"
+
+
+def _check_finite(value: Any, node: Function, phase: str) -> None:
+    data = getattr(value, "data", value)
+    if isinstance(data, np.ndarray) and data.dtype.kind in "fc" and not np.isfinite(data).all():
+        kind = "NaN" if np.isnan(data).any() else "Inf"
+        where = node.source_line or "<unknown>"
+        raise FloatingPointError(
+            f"detect_anomaly: {node.name} produced {kind} in its {phase} (shape {data.shape}). "
+            f"The op was created at {where}"
+        )

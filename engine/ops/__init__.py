@@ -1,0 +1,7 @@
+"""Every differentiable op: one `Function` subclass each, forward and backward side by side.
+
+- elementwise.py  arithmetic, exp/log/trig, activations, comparisons, where, cast
+- reduce.py       sum, mean, max/min, var/std, logsumexp, softmax, log_softmax, argmax/argmin
+- shape.py        reshape, transpose, expand, squeeze, indexing, cat, stack
+- linalg.py       matmul and the fused linear layer op
+"""

@@ -1,0 +1,604 @@
+"""Elementwise ops: arithmetic, math functions, activations, comparisons, where and casts.
+
+Binary ops broadcast like NumPy; their backward sums the gradient back to each input's shape.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from engine.function import Function
+from engine.ops._util import as_tensor, binary_operands, unbroadcast
+from engine.tensor import Tensor
+
+# ----- arithmetic ---------------------------------------------------------------------------------
+
+
+class Add(Function):
+    """d(x+y)/dx = 1,  d(x+y)/dy = 1"""
+
+    def forward(ctx, x, y):
+        ctx.shapes = x.shape, y.shape
+        return x + y
+
+    def backward(ctx, grad):
+        x_shape, y_shape = ctx.shapes
+        return unbroadcast(grad, x_shape), unbroadcast(grad, y_shape)
+
+
+class Sub(Function):
+    """d(x-y)/dx = 1,  d(x-y)/dy = -1"""
+
+    def forward(ctx, x, y):
+        ctx.shapes = x.shape, y.shape
+        return x - y
+
+    def backward(ctx, grad):
+        x_shape, y_shape = ctx.shapes
+        grad_y = -unbroadcast(grad, y_shape) if ctx.needs_input_grad[1] else None
+        return unbroadcast(grad, x_shape), grad_y
+
+
+class Mul(Function):
+    """d(x*y)/dx = y,  d(x*y)/dy = x"""
+
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        grad_x = unbroadcast(grad * y, x.shape) if ctx.needs_input_grad[0] else None
+        grad_y = unbroadcast(grad * x, y.shape) if ctx.needs_input_grad[1] else None
+        return grad_x, grad_y
+
+
+class Div(Function):
+    """d(x/y)/dx = 1/y,  d(x/y)/dy = -x/y²"""
+
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x / y
+
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        grad_x = unbroadcast(grad / y, x.shape) if ctx.needs_input_grad[0] else None
+        grad_y = unbroadcast(-grad * x / (y * y), y.shape) if ctx.needs_input_grad[1] else None
+        return grad_x, grad_y
+
+
+class Neg(Function):
+    """d(-x)/dx = -1"""
+
+    def forward(ctx, x):
+        return -x
+
+    def backward(ctx, grad):
+        return (-grad,)
+
+
+class PowScalar(Function):
+    """d(x**c)/dx = c·x**(c-1)  for a constant exponent c"""
+
+    def forward(ctx, x, exponent):
+        ctx.exponent = exponent
+        ctx.save_for_backward(x)
+        return x**exponent
+
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        c = ctx.exponent
+        if c == 0:
+            return (grad * 0,)
+        if c == 1:
+            return (grad,)
+        return (grad * c * x ** (c - 1),)
+
+
+class Pow(Function):
+    """d(x**y)/dx = y·x**(y-1),  d(x**y)/dy = x**y·ln x  (taken as 0 where x = 0 and y >= 0, as PyTorch)"""
+
+    def forward(ctx, x, y):
+        out = x**y
+        ctx.save_for_backward(x, y, out)
+        return out
+
+    def backward(ctx, grad):
+        x, y, out = ctx.saved_tensors
+        grad_x = grad_y = None
+        if ctx.needs_input_grad[0]:
+            grad_x = unbroadcast(grad * y * x ** (y - 1), x.shape)
+        if ctx.needs_input_grad[1]:
+            x_data = x.data if isinstance(x, Tensor) else x
+            y_data = y.data if isinstance(y, Tensor) else y
+            at_zero = ((x_data == 0) & (y_data >= 0)).astype(x_data.dtype)  # ln 0 would give nan
+            safe_x = x * (1 - at_zero) + at_zero
+            grad_y = unbroadcast(grad * out * Log.call(safe_x), y.shape)
+        return grad_x, grad_y
+
+
+# ----- math functions -----------------------------------------------------------------------------
+
+
+class Exp(Function):
+    """d(eˣ)/dx = eˣ"""
+
+    def forward(ctx, x):
+        out = np.exp(x)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return (grad * out,)
+
+
+class Log(Function):
+    """d(ln x)/dx = 1/x"""
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(x)
+
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return (grad / x,)
+
+
+class Log1p(Function):
+    """d(ln(1+x))/dx = 1/(1+x)"""
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log1p(x)
+
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return (grad / (1 + x),)
+
+
+class Expm1(Function):
+    """d(eˣ-1)/dx = eˣ"""
+
+    def forward(ctx, x):
+        out = np.expm1(x)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return (grad * (out + 1),)
+
+
+class Sqrt(Function):
+    """d(√x)/dx = 1/(2√x)"""
+
+    def forward(ctx, x):
+        out = np.sqrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return (grad / (2 * out),)
+
+
+class Abs(Function):
+    """d|x|/dx = sign(x)  (0 at 0, as PyTorch)"""
+
+    def forward(ctx, x):
+        ctx.sign = np.sign(x)
+        return np.abs(x)
+
+    def backward(ctx, grad):
+        return (grad * ctx.sign,)
+
+
+class Sin(Function):
+    """d(sin x)/dx = cos x"""
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return (grad * Cos.call(x),)
+
+
+class Cos(Function):
+    """d(cos x)/dx = -sin x"""
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return (-(grad * Sin.call(x)),)
+
+
+class Tanh(Function):
+    """d(tanh x)/dx = 1 - tanh²x"""
+
+    def forward(ctx, x):
+        out = np.tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return (grad * (1 - out * out),)
+
+
+class Sigmoid(Function):
+    """d(σ(x))/dx = σ(x)·(1-σ(x))"""
+
+    def forward(ctx, x):
+        # exp(-log(1 + e^-x)) stays finite and accurate for |x| up to the dtype's range
+        out = np.exp(-np.logaddexp(0, -x))
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return (grad * out * (1 - out),)
+
+
+def _erf_array(x: np.ndarray) -> np.ndarray:
+    # NumPy has no erf; math.erf is exact to the last bit and the op is rare (GELU, exact form).
+    return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype)
+
+
+class Erf(Function):
+    """d(erf x)/dx = 2/√π · e^(-x²)"""
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _erf_array(x)
+
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return (grad * (2 / math.sqrt(math.pi)) * Exp.call(-(x * x)),)
+
+
+# ----- activations --------------------------------------------------------------------------------
+
+
+class ReLU(Function):
+    """d(max(x,0))/dx = 1 if x > 0 else 0"""
+
+    def forward(ctx, x):
+        ctx.mask = x > 0
+        return np.maximum(x, 0)
+
+    def backward(ctx, grad):
+        return (grad * ctx.mask,)
+
+
+class LeakyReLU(Function):
+    """d/dx = 1 if x > 0 else negative_slope"""
+
+    def forward(ctx, x, negative_slope):
+        positive = x > 0
+        ctx.slope = np.where(positive, 1, negative_slope).astype(x.dtype)
+        return np.where(positive, x, x * negative_slope)
+
+    def backward(ctx, grad):
+        return (grad * ctx.slope,)
+
+
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+
+
+class GELU(Function):
+    """exact: d(x·Φ(x))/dx = Φ(x) + x·φ(x);  tanh form: d/dx of 0.5·x·(1 + tanh(k(x + 0.044715x³)))"""
+
+    def forward(ctx, x, approximate):
+        ctx.approximate = approximate
+        ctx.save_for_backward(x)
+        if approximate == "tanh":
+            return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3)))
+        return 0.5 * x * (1 + _erf_array(x / math.sqrt(2)))
+
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        if ctx.approximate == "tanh":
+            t = Tanh.call(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+            slope = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+        else:
+            cdf = 0.5 * (1 + Erf.call(x / math.sqrt(2)))
+            slope = cdf + x * _INV_SQRT_2PI * Exp.call(-0.5 * x * x)
+        return (grad * slope,)
+
+
+class SiLU(Function):
+    """d(x·σ(x))/dx = σ(x)·(1 + x·(1-σ(x)))"""
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * np.exp(-np.logaddexp(0, -x))
+
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        s = Sigmoid.call(x)
+        return (grad * s * (1 + x * (1 - s)),)
+
+
+class Softplus(Function):
+    """d(ln(1+e^(βx))/β)/dx = σ(βx)  (linear, slope 1, where βx > threshold, as PyTorch)"""
+
+    def forward(ctx, x, beta, threshold):
+        ctx.beta = beta
+        ctx.linear = (x * beta > threshold).astype(x.dtype)
+        ctx.save_for_backward(x)
+        return np.where(ctx.linear > 0, x, np.logaddexp(0, x * beta) / beta)
+
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return (grad * (Sigmoid.call(x * ctx.beta) * (1 - ctx.linear) + ctx.linear),)
+
+
+class Clamp(Function):
+    """d(clamp(x, lo, hi))/dx = 1 where lo <= x <= hi, else 0"""
+
+    def forward(ctx, x, low, high):
+        inside = np.ones(x.shape, dtype=bool)
+        if low is not None:
+            inside &= x >= low
+        if high is not None:
+            inside &= x <= high
+        ctx.mask = inside
+        return np.clip(x, low, high)
+
+    def backward(ctx, grad):
+        return (grad * ctx.mask,)
+
+
+class Maximum(Function):
+    """d max(x,y)/dx = 1 where x > y, 1/2 where x = y (ties share, as PyTorch), else 0"""
+
+    def forward(ctx, x, y):
+        weight_x = (x > y) + 0.5 * (x == y)
+        ctx.weights = weight_x.astype(np.result_type(x, y)), x.shape, y.shape
+        return np.maximum(x, y)
+
+    def backward(ctx, grad):
+        weight_x, x_shape, y_shape = ctx.weights
+        return unbroadcast(grad * weight_x, x_shape), unbroadcast(grad * (1 - weight_x), y_shape)
+
+
+class Minimum(Function):
+    """d min(x,y)/dx = 1 where x < y, 1/2 where x = y, else 0"""
+
+    def forward(ctx, x, y):
+        weight_x = (x < y) + 0.5 * (x == y)
+        ctx.weights = weight_x.astype(np.result_type(x, y)), x.shape, y.shape
+        return np.minimum(x, y)
+
+    backward = Maximum.backward
+
+
+class Where(Function):
+    """d where(c, x, y)/dx = c,  d/dy = not c"""
+
+    def forward(ctx, x, y, condition):
+        ctx.condition, ctx.shapes = condition, (x.shape, y.shape)
+        return np.where(condition, x, y)
+
+    def backward(ctx, grad):
+        x_shape, y_shape = ctx.shapes
+        return unbroadcast(grad * ctx.condition, x_shape), unbroadcast(grad * ~ctx.condition, y_shape)
+
+
+class Cast(Function):
+    """d(x as dtype)/dx = 1 (the gradient is cast back to x's dtype)"""
+
+    def forward(ctx, x, dtype):
+        ctx.source_dtype = x.dtype
+        return x.astype(dtype)
+
+    def backward(ctx, grad):
+        return (grad.astype(ctx.source_dtype),)
+
+
+class Clone(Function):
+    """d(copy of x)/dx = 1"""
+
+    def forward(ctx, x):
+        return x.copy()
+
+    def backward(ctx, grad):
+        return (grad,)
+
+
+# ----- the public functions -----------------------------------------------------------------------
+
+
+def add(x: Any, y: Any) -> Tensor:
+    return Add.apply(*binary_operands("add", x, y))
+
+
+def sub(x: Any, y: Any) -> Tensor:
+    return Sub.apply(*binary_operands("sub", x, y))
+
+
+def mul(x: Any, y: Any) -> Tensor:
+    return Mul.apply(*binary_operands("mul", x, y))
+
+
+def div(x: Any, y: Any) -> Tensor:
+    x, y = binary_operands("div", x, y)
+    if x.dtype.kind != "f":  # true division of integers gives float32, as PyTorch
+        x, y = x.astype(np.float32), y.astype(np.float32)
+    return Div.apply(x, y)
+
+
+def neg(x: Any) -> Tensor:
+    return Neg.apply(as_tensor(x))
+
+
+def pow(x: Any, exponent: Any) -> Tensor:
+    """x ** exponent; a Python-number exponent is a constant, a Tensor exponent gets a gradient too."""
+    if isinstance(x, Tensor) and isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
+        if x.dtype.kind != "f" and (exponent < 0 or isinstance(exponent, float)):
+            x = x.astype(np.float32)
+        return PowScalar.apply(x, exponent)
+    return Pow.apply(*binary_operands("pow", x, exponent))
+
+
+def _float_input(op: str, x: Any) -> Tensor:
+    x = as_tensor(x)
+    if x.dtype.kind != "f":
+        return x.astype(np.float32)  # exp(int tensor) is float32, as PyTorch
+    return x
+
+
+def exp(x: Any) -> Tensor:
+    return Exp.apply(_float_input("exp", x))
+
+
+def log(x: Any) -> Tensor:
+    return Log.apply(_float_input("log", x))
+
+
+def log1p(x: Any) -> Tensor:
+    return Log1p.apply(_float_input("log1p", x))
+
+
+def expm1(x: Any) -> Tensor:
+    return Expm1.apply(_float_input("expm1", x))
+
+
+def sqrt(x: Any) -> Tensor:
+    return Sqrt.apply(_float_input("sqrt", x))
+
+
+def abs(x: Any) -> Tensor:
+    return Abs.apply(as_tensor(x))
+
+
+def sin(x: Any) -> Tensor:
+    return Sin.apply(_float_input("sin", x))
+
+
+def cos(x: Any) -> Tensor:
+    return Cos.apply(_float_input("cos", x))
+
+
+def tanh(x: Any) -> Tensor:
+    return Tanh.apply(_float_input("tanh", x))
+
+
+def sigmoid(x: Any) -> Tensor:
+    return Sigmoid.apply(_float_input("sigmoid", x))
+
+
+def erf(x: Any) -> Tensor:
+    return Erf.apply(_float_input("erf", x))
+
+
+def relu(x: Any) -> Tensor:
+    return ReLU.apply(as_tensor(x))
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
+    return LeakyReLU.apply(_float_input("leaky_relu", x), float(negative_slope))
+
+
+def gelu(x: Any, approximate: str = "none") -> Tensor:
+    """GELU: x·Φ(x) exactly (approximate='none') or with PyTorch's tanh approximation ('tanh')."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return GELU.apply(_float_input("gelu", x), approximate)
+
+
+def silu(x: Any) -> Tensor:
+    return SiLU.apply(_float_input("silu", x))
+
+
+def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    return Softplus.apply(_float_input("softplus", x), float(beta), float(threshold))
+
+
+def clamp(x: Any, min: float | None = None, max: float | None = None) -> Tensor:
+    """Limit values to [min, max]; either bound may be None."""
+    if min is None and max is None:
+        raise ValueError("clamp: give at least one of min= and max=")
+    if min is not None and max is not None and min > max:
+        raise ValueError(f"clamp: min ({min}) is greater than max ({max})")
+    return Clamp.apply(as_tensor(x), min, max)
+
+
+clip = clamp
+
+
+def maximum(x: Any, y: Any) -> Tensor:
+    return Maximum.apply(*binary_operands("maximum", x, y))
+
+
+def minimum(x: Any, y: Any) -> Tensor:
+    return Minimum.apply(*binary_operands("minimum", x, y))
+
+
+def where(condition: Any, x: Any, y: Any) -> Tensor:
+    """Elementwise `x if condition else y`; the gradient flows to the branch that was chosen."""
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != bool:
+        raise TypeError(f"where: condition must be a bool tensor (e.g. x > 0), got {cond.dtype}")
+    x, y = binary_operands("where", x, y)
+    try:
+        np.broadcast_shapes(cond.shape, x.shape, y.shape)
+    except ValueError:
+        raise ValueError(
+            f"where: condition {cond.shape}, x {x.shape} and y {y.shape} cannot be broadcast together"
+        ) from None
+    return Where.apply(x, y, cond)
+
+
+def cast(x: Any, dtype: Any) -> Tensor:
+    """A copy of x in `dtype`; the gradient flows back between float dtypes only."""
+    x = as_tensor(x)
+    dtype = np.dtype(dtype)
+    if dtype == x.dtype:
+        return Clone.apply(x)
+    if dtype.kind != "f" or x.dtype.kind != "f":
+        return Tensor._wrap(x.data.astype(dtype))
+    return Cast.apply(x, dtype)
+
+
+def clone(x: Any) -> Tensor:
+    return Clone.apply(as_tensor(x))
+
+
+def _compare(op: str, ufunc: Any, x: Any, y: Any) -> Tensor:
+    x, y = binary_operands(op, x, y)
+    return Tensor._wrap(np.asarray(ufunc(x.data, y.data)))
+
+
+def eq(x: Any, y: Any) -> Tensor:
+    return _compare("eq", np.equal, x, y)
+
+
+def ne(x: Any, y: Any) -> Tensor:
+    return _compare("ne", np.not_equal, x, y)
+
+
+def lt(x: Any, y: Any) -> Tensor:
+    return _compare("lt", np.less, x, y)
+
+
+def le(x: Any, y: Any) -> Tensor:
+    return _compare("le", np.less_equal, x, y)
+
+
+def gt(x: Any, y: Any) -> Tensor:
+    return _compare("gt", np.greater, x, y)
+
+
+def ge(x: Any, y: Any) -> Tensor:
+    return _compare("ge", np.greater_equal, x, y)

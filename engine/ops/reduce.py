@@ -1,0 +1,198 @@
+"""Reductions: sum, mean, max/min, var/std, logsumexp, softmax, log_softmax, argmax/argmin.
+
+`axis` is an int, a tuple of ints or None (all axes); `dim=` is accepted as PyTorch's alias.
+A reduction's backward reshapes the gradient to keepdims form and broadcasts it over the input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine.function import Function
+from engine.ops._util import as_tensor, kept_shape, normalize_axes, reduced_shape
+from engine.ops.elementwise import Exp, _float_input
+from engine.ops.shape import Expand
+from engine.tensor import Tensor
+
+
+class Sum(Function):
+    """d(Σx)/dx = 1 for every summed element"""
+
+    def forward(ctx, x, axes, keepdims):
+        ctx.in_shape, ctx.kept = x.shape, kept_shape(x.shape, axes)
+        return np.sum(x, axis=axes, keepdims=keepdims)
+
+    def backward(ctx, grad):
+        return (Expand.call(grad.reshape(ctx.kept), ctx.in_shape),)
+
+
+class Mean(Function):
+    """d(mean x)/dx = 1/n for each of the n averaged elements"""
+
+    def forward(ctx, x, axes, keepdims):
+        ctx.in_shape, ctx.kept = x.shape, kept_shape(x.shape, axes)
+        ctx.count = x.size // max(int(np.prod(ctx.kept)), 1) if x.size else 0
+        return np.mean(x, axis=axes, keepdims=keepdims)
+
+    def backward(ctx, grad):
+        return (Expand.call(grad.reshape(ctx.kept) / ctx.count, ctx.in_shape),)
+
+
+class Max(Function):
+    """d(max x)/dx = 1/k at each of the k elements equal to the max, 0 elsewhere (like torch.amax)"""
+
+    def forward(ctx, x, axes, keepdims, reduce=np.max):
+        ctx.in_shape, ctx.kept = x.shape, kept_shape(x.shape, axes)
+        out = reduce(x, axis=axes, keepdims=True)
+        hits = x == out
+        ctx.weights = (hits / hits.sum(axis=axes, keepdims=True)).astype(x.dtype)
+        return out if keepdims else out.reshape(reduced_shape(x.shape, axes))
+
+    def backward(ctx, grad):
+        return (grad.reshape(ctx.kept) * ctx.weights,)
+
+
+class Min(Max):
+    """d(min x)/dx = 1/k at each of the k elements equal to the min, 0 elsewhere (like torch.amin)"""
+
+    def forward(ctx, x, axes, keepdims):
+        return Max.forward(ctx, x, axes, keepdims, reduce=np.min)
+
+
+class LogSumExp(Function):
+    """d(log Σ eˣ)/dx = eˣ / Σ eˣ = softmax(x)"""
+
+    def forward(ctx, x, axes, keepdims):
+        ctx.in_shape, ctx.kept = x.shape, kept_shape(x.shape, axes)
+        shift = np.max(x, axis=axes, keepdims=True)
+        shift = np.where(np.isfinite(shift), shift, 0)  # all -inf rows stay -inf, not nan
+        out = np.log(np.sum(np.exp(x - shift), axis=axes, keepdims=True)) + shift
+        if not keepdims:
+            out = out.reshape(reduced_shape(x.shape, axes))
+        ctx.save_for_backward(x, out)
+        return out
+
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        return (grad.reshape(ctx.kept) * Exp.call(x - out.reshape(ctx.kept)),)
+
+
+class Softmax(Function):
+    """d softmax(x)ᵢ/dxⱼ = sᵢ(δᵢⱼ - sⱼ), so the VJP is s·(g - Σ g·s)"""
+
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+        out = e / np.sum(e, axis=axis, keepdims=True)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return (out * (grad - (grad * out).sum(axis=ctx.axis, keepdims=True)),)
+
+
+class LogSoftmax(Function):
+    """d log_softmax(x)ᵢ/dxⱼ = δᵢⱼ - softmax(x)ⱼ, so the VJP is g - softmax(x)·Σ g"""
+
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        shifted = x - np.max(x, axis=axis, keepdims=True)
+        out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return (grad - Exp.call(out) * grad.sum(axis=ctx.axis, keepdims=True),)
+
+
+# ----- the public functions -----------------------------------------------------------------------
+
+
+def _reduce(op: str, function: type[Function], x: Any, axis: Any, keepdims: bool, dim: Any) -> Tensor:
+    x = as_tensor(x)
+    axes = normalize_axes(op, axis, x.ndim, dim)
+    if x.size == 0 and function in (Max, Min, LogSumExp):
+        raise ValueError(f"{op}: cannot reduce an empty tensor (shape {x.shape}); it has no {op}")
+    return function.apply(x, axes, bool(keepdims))
+
+
+def sum(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+    return _reduce("sum", Sum, x, axis, keepdims, dim)
+
+
+def mean(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+    return _reduce("mean", Mean, _float_input("mean", x), axis, keepdims, dim)
+
+
+def max(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+    """Largest value along axes (values only, like torch.amax); ties share the gradient equally."""
+    return _reduce("max", Max, x, axis, keepdims, dim)
+
+
+def min(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+    return _reduce("min", Min, x, axis, keepdims, dim)
+
+
+def var(x: Any, axis: Any = None, correction: int = 1, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+    """Σ(x - mean)² / (n - correction); correction=1 (PyTorch's default) is the unbiased estimate."""
+    x = _float_input("var", x)
+    axes = normalize_axes("var", axis, x.ndim, dim)
+    count = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+    centered = x - mean(x, axes, keepdims=True)
+    return sum(centered * centered, axes, keepdims) / (count - correction)
+
+
+def std(x: Any, axis: Any = None, correction: int = 1, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+    """√var(x); correction=1 by default, as PyTorch."""
+    return var(x, axis, correction, keepdims, dim=dim).sqrt()
+
+
+def logsumexp(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+    """log Σ exp(x), computed stably (the max is subtracted first)."""
+    return _reduce("logsumexp", LogSumExp, _float_input("logsumexp", x), axis, keepdims, dim)
+
+
+def _single_axis(op: str, x: Tensor, axis: Any, dim: Any) -> int:
+    axes = normalize_axes(op, axis if dim is None else None, x.ndim, dim)
+    if axes is None:
+        return -1 if x.ndim else None  # type: ignore[return-value]
+    if len(axes) != 1:
+        raise ValueError(f"{op}: takes a single axis, got {axis if dim is None else dim!r}")
+    return axes[0]
+
+
+def softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """exp(x) / Σ exp(x) along one axis, stable for logits of any magnitude."""
+    x = _float_input("softmax", x)
+    return Softmax.apply(x, _single_axis("softmax", x, axis, dim))
+
+
+def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """x - logsumexp(x) along one axis, stable for logits of any magnitude."""
+    x = _float_input("log_softmax", x)
+    return LogSoftmax.apply(x, _single_axis("log_softmax", x, axis, dim))
+
+
+def _arg(op: str, function: Any, x: Any, axis: Any, keepdims: bool, dim: Any) -> Tensor:
+    x = as_tensor(x)
+    if x.size == 0:
+        raise ValueError(f"{op}: cannot take the {op} of an empty tensor (shape {x.shape})")
+    axes = normalize_axes(op, axis, x.ndim, dim)
+    if axes is not None and len(axes) != 1:
+        raise ValueError(f"{op}: takes a single axis or None, got {axis!r}")
+    out = function(x.data, axis=None if axes is None else axes[0], keepdims=keepdims)
+    return Tensor._wrap(np.asarray(out, dtype=np.int64))
+
+
+def argmax(x: Any, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None) -> Tensor:
+    """Index of the largest value (no gradient)."""
+    return _arg("argmax", np.argmax, x, axis, keepdims, dim)
+
+
+def argmin(x: Any, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None) -> Tensor:
+    """Index of the smallest value (no gradient)."""
+    return _arg("argmin", np.argmin, x, axis, keepdims, dim)
