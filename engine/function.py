@@ -59,6 +59,7 @@ class Function:
         "_trace",
         "inputs",
         "needs_input_grad",
+        "scope",
     )
 
     # ----- what subclasses write -------------------------------------------------------------
@@ -82,6 +83,7 @@ class Function:
         arrays = [a.data if isinstance(a, Tensor) else a for a in args]
         ctx = cls.__new__(cls)
         ctx._saved = ()
+        ctx.scope = state.scope
         record = state.grad_enabled and any(t.requires_grad for t in tensors)
         if record:
             ctx.inputs = tuple(tensors)

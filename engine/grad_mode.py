@@ -15,11 +15,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 class _State:
     """The mutable switches read by every op; one instance, `state`."""
 
-    __slots__ = ("anomaly", "create_graph", "grad_enabled")
+    __slots__ = ("anomaly", "create_graph", "grad_enabled", "scope")
 
     def __init__(self) -> None:
         self.grad_enabled = True
         self.anomaly = False
+        # The innermost object (e.g. an nn.Module) whose call is creating ops; stored on each node.
+        self.scope = None
         # True while a backward pass runs with create_graph=True: rules then receive Tensors.
         self.create_graph = False
 

@@ -6,13 +6,30 @@ tensors in operand order, so `a + a` has two input slots, both `a`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from engine.function import _SAVED_CONSTANT, _SAVED_OUTPUT, Function
+from engine.grad_mode import state
 from engine.tensor import Tensor
+
+
+@contextmanager
+def scope(owner: Any) -> Iterator[None]:
+    """Tag every op created inside with `owner` (node.scope), e.g. the nn.Module being called.
+
+    The renderer uses it to draw one cluster per module; scopes nest, the innermost wins.
+    """
+    previous = state.scope
+    state.scope = owner
+    try:
+        yield
+    finally:
+        state.scope = previous
 
 
 def walk(*roots: Tensor) -> list[Tensor]:
