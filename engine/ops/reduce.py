@@ -33,7 +33,7 @@ class Mean(Function):
 
     def forward(ctx, x, axes, keepdims):
         ctx.in_shape, ctx.kept = x.shape, kept_shape(x.shape, axes)
-        ctx.count = x.size // max(int(np.prod(ctx.kept)), 1) if x.size else 0
+        ctx.count = x.size // (int(np.prod(ctx.kept)) or 1) if x.size else 0  # builtin max is shadowed here
         return np.mean(x, axis=axes, keepdims=keepdims)
 
     def backward(ctx, grad):
