@@ -109,11 +109,13 @@ class Pow(Function):
     def backward(ctx, grad):
         x, y, out = ctx.saved_tensors
         grad_x = grad_y = None
+        x_data = x.data if isinstance(x, Tensor) else x
+        y_data = y.data if isinstance(y, Tensor) else y
         if ctx.needs_input_grad[0]:
-            grad_x = unbroadcast(grad * y * x ** (y - 1), x.shape)
+            # where y = 0 the slope is 0 (y·x**(y-1) would be 0·inf = nan at x = 0): exponent 0 there instead
+            y_is_zero = (y_data == 0).astype(y_data.dtype)
+            grad_x = unbroadcast(grad * y * x ** (y - 1 + y_is_zero), x.shape)
         if ctx.needs_input_grad[1]:
-            x_data = x.data if isinstance(x, Tensor) else x
-            y_data = y.data if isinstance(y, Tensor) else y
             at_zero = ((x_data == 0) & (y_data >= 0)).astype(x_data.dtype)  # ln 0 would give nan
             safe_x = x * (1 - at_zero) + at_zero
             grad_y = unbroadcast(grad * out * Log.call(safe_x), y.shape)
@@ -250,7 +252,9 @@ class Sigmoid(Function):
 
 def _erf_array(x: np.ndarray) -> np.ndarray:
     # NumPy has no erf; math.erf is exact to the last bit and the op is rare (GELU, exact form).
-    return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype)
+    # np.asarray: on a 0-d input frompyfunc returns a bare Python float, not an array.
+    x = np.asarray(x)
+    return np.asarray(np.frompyfunc(math.erf, 1, 1)(x), dtype=x.dtype)
 
 
 class Erf(Function):
