@@ -1,0 +1,533 @@
+"""draw_graph: an engine graph as a `graphviz.Digraph` (tensor boxes, op ellipses, module clusters).
+
+Choices (see the package notes in viz/__init__.py):
+- one edge per operand slot, labelled arg0, arg1... when an op has several inputs, so `a + a` shows two;
+- a graph with more than `max_nodes` drawn nodes is refused (ValueError suggesting `collapse=`) before any
+  DOT is built; the count stops as soon as the limit is passed, so a 100,000-node graph is refused at once;
+- user strings only ever appear inside HTML-like labels, escaped by labels.escape_html.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import graphviz
+
+from engine import Tensor
+from engine.graph import op_attributes, saved_values, walk
+from viz import labels
+from viz.labels import escape_html
+from viz.modules import ModuleInfo, describe, module_tree, parameter_count, scope_names
+
+FONT = "Helvetica"
+COLORS = {
+    "parameter": "#dbeafe",  # leaves that require grad
+    "constant": "#f1f5f9",  # leaves that do not (inputs, literals)
+    "value": "#ffffff",  # intermediate results
+    "root": "#fef3c7",
+    "op": "#fff7d6",
+    "module": "#e0e7ff",
+    "highlight": "#dc2626",
+    "muted": "#64748b",
+}
+RANKDIRS = ("LR", "RL", "TB", "BT")
+# Op attributes that are backward bookkeeping rather than settings a reader cares about.
+BOOKKEEPING = {"shapes", "in_shape", "kept", "count", "weights", "has_bias", "linear", "sign", "mask"}
+
+
+class DagradGraph(graphviz.Digraph):
+    """A graphviz.Digraph that displays inline in Jupyter through dagrad's renderer (no system dot needed)."""
+
+    def _repr_svg_(self) -> str:
+        from viz.render import pipe
+
+        return pipe(self, "svg").decode("utf-8")
+
+    def _repr_mimebundle_(self, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None, **_: Any):
+        mimetype = "image/svg+xml"
+        if (include is not None and mimetype not in include) or (exclude is not None and mimetype in exclude):
+            return {}
+        return {mimetype: self._repr_svg_()}
+
+
+@dataclass
+class GraphIds:
+    """DOT ids of what was drawn, for callers that restyle the picture (the backprop stepper)."""
+
+    tensors: dict[int, str] = field(default_factory=dict)  # id(tensor) -> node id (visible tensors only)
+    ops: dict[int, str] = field(default_factory=dict)  # id(output tensor) -> op node id
+    edges: dict[tuple[int, int, int], str] = field(default_factory=dict)  # (id(input), id(output), slot) -> edge id
+    out_edges: dict[int, str] = field(default_factory=dict)  # id(output tensor) -> op->tensor edge id
+
+
+def draw_graph(
+    *roots: Tensor,
+    params: Any = None,
+    show_data: bool | str = "auto",
+    show_grad: bool = True,
+    show_shape: bool = True,
+    show_saved: bool = False,
+    rankdir: str = "LR",
+    collapse: int | None = None,
+    max_nodes: int = 2000,
+    highlight: Tensor | Iterable[Tensor] | None = None,
+) -> DagradGraph:
+    """Draw the graph that computed `roots`.
+
+    params: a Module (names leaves 'layers.0.weight' and groups ops into one cluster per submodule) or a
+        dict name -> Tensor; otherwise leaves are named by Tensor.name.
+    show_data: "auto" shows values of tiny tensors (<= 6 elements) and mean/std/min/max of larger ones;
+        True always shows values (the first 24), False shows neither.
+    show_grad: show .grad (as "—" when absent: before backward, or a non-leaf that did not retain_grad()).
+    collapse: with a Module, draw every module deeper than this depth as one box (the model is depth 0,
+        its children depth 1...): collapse=0 shows each top-level submodule as a box with its input/output
+        shapes and parameter count.
+    max_nodes: refuse (ValueError) graphs with more drawn nodes than this instead of producing an unreadable,
+        slow layout; collapse= or a smaller input usually fixes it.
+    highlight: a tensor (or several): every path from it to the roots is drawn in red.
+    """
+    graph, _ = build_graph(
+        roots,
+        params=params,
+        show_data=show_data,
+        show_grad=show_grad,
+        show_shape=show_shape,
+        show_saved=show_saved,
+        rankdir=rankdir,
+        collapse=collapse,
+        max_nodes=max_nodes,
+        highlight=highlight,
+    )
+    return graph
+
+
+def build_graph(
+    roots: tuple[Tensor, ...],
+    *,
+    params: Any = None,
+    show_data: bool | str = "auto",
+    show_grad: bool = True,
+    show_shape: bool = True,
+    show_saved: bool = False,
+    rankdir: str = "LR",
+    collapse: int | None = None,
+    max_nodes: int = 2000,
+    highlight: Tensor | Iterable[Tensor] | None = None,
+    grad_text: dict[int, str] | None = None,
+    grad_width: int | None = None,
+) -> tuple[DagradGraph, GraphIds]:
+    """draw_graph plus the ids of what was drawn. grad_text (id(tensor) -> text) replaces the grad rows and
+    grad_width fixes their width, so frames with different gradients share one layout (the stepper)."""
+    roots = _check_roots(roots)
+    _check_options(show_data, rankdir, collapse, max_nodes, params)
+    if collapse is None:
+        _refuse_if_large(roots, max_nodes)
+    order = walk(*roots)
+    builder = _Builder(order, roots, params, collapse)
+    drawn = builder.count_drawn()
+    if drawn > max_nodes:
+        raise ValueError(_too_large(drawn, max_nodes, collapse))
+    builder.style = _Style(show_data, show_grad, show_shape, show_saved, grad_text, grad_width)
+    builder.highlighted = _descendants(order, highlight)
+    return builder.build(rankdir), builder.ids
+
+
+# ----- validation ----------------------------------------------------------------------------------
+def _check_roots(roots: tuple[Any, ...]) -> tuple[Tensor, ...]:
+    if len(roots) == 1 and isinstance(roots[0], (list, tuple)):
+        roots = tuple(roots[0])
+    if not roots:
+        raise ValueError("draw_graph: give at least one Tensor to draw, e.g. draw_graph(loss)")
+    for i, root in enumerate(roots):
+        if not isinstance(root, Tensor):
+            raise TypeError(f"draw_graph: root {i} is a {type(root).__name__}, expected an engine.Tensor")
+    return roots
+
+
+def _check_options(show_data: Any, rankdir: Any, collapse: Any, max_nodes: Any, params: Any) -> None:
+    if show_data not in (True, False, "auto"):
+        raise ValueError(f"draw_graph: show_data must be True, False or 'auto', got {show_data!r}")
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"draw_graph: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+    if not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 1:
+        raise ValueError(f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}")
+    if collapse is not None:
+        if not isinstance(collapse, int) or isinstance(collapse, bool) or collapse < 0:
+            raise ValueError(f"draw_graph: collapse must be None or a depth >= 0, got {collapse!r}")
+        if not callable(getattr(params, "named_modules", None)):
+            raise ValueError(
+                "draw_graph: collapse= needs the model: pass params=model (a Module with named_modules()) "
+                "so ops can be grouped by the module that created them"
+            )
+
+
+def _refuse_if_large(roots: tuple[Tensor, ...], max_nodes: int) -> None:
+    """Count drawn nodes (tensors + ops) without walking further than max_nodes + 1 of them."""
+    seen: set[int] = set()
+    stack = list(roots)
+    count = 0
+    while stack:
+        tensor = stack.pop()
+        if id(tensor) in seen:
+            continue
+        seen.add(id(tensor))
+        count += 1 if tensor.grad_fn is None else 2
+        if count > max_nodes:
+            raise ValueError(_too_large(None, max_nodes, None))
+        if tensor.grad_fn is not None:
+            stack.extend(tensor.grad_fn.inputs)
+
+
+def _too_large(count: int | None, max_nodes: int, collapse: int | None) -> str:
+    size = f"{count} nodes" if count is not None else "more nodes"
+    advice = (
+        "pass a smaller collapse depth"
+        if collapse is not None
+        else "pass params=model, collapse=1 to draw each module as one box"
+    )
+    return (
+        f"draw_graph: the graph has {size} than max_nodes={max_nodes} allows (tensors and ops); {advice}, "
+        "draw a smaller piece (fewer layers, a batch of 1), or raise max_nodes if you really want it all"
+        if count is None
+        else f"draw_graph: the graph has {size} (tensors and ops), more than max_nodes={max_nodes}; {advice}, "
+        "draw a smaller piece (fewer layers, a batch of 1), or raise max_nodes if you really want it all"
+    )
+
+
+def _descendants(order: list[Tensor], highlight: Any) -> set[int]:
+    """ids of tensors computed from any highlighted tensor (the tensors on its paths to the roots)."""
+    if highlight is None:
+        return set()
+    sources = [highlight] if isinstance(highlight, Tensor) else list(highlight)
+    present = {id(t) for t in order}
+    for t in sources:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"draw_graph: highlight must be a Tensor or Tensors, got {type(t).__name__}")
+        if id(t) not in present:
+            raise ValueError(
+                f"draw_graph: the highlight tensor (shape {t.shape}) is not part of the graph of the given roots"
+            )
+    marked = {id(t) for t in sources}
+    for tensor in order:  # inputs come first
+        node = tensor.grad_fn
+        if node is not None and any(id(p) in marked for p in node.inputs):
+            marked.add(id(tensor))
+    return marked
+
+
+# ----- building ------------------------------------------------------------------------------------
+@dataclass
+class _Style:
+    show_data: bool | str
+    show_grad: bool
+    show_shape: bool
+    show_saved: bool
+    grad_text: dict[int, str] | None
+    grad_width: int | None
+
+
+class _Builder:
+    """Decides where every tensor and op goes (cluster, collapsed box, hidden) and emits the DOT."""
+
+    def __init__(self, order: list[Tensor], roots: tuple[Tensor, ...], params: Any, collapse: int | None) -> None:
+        self.order = order
+        self.roots = {id(r) for r in roots}
+        self.names = labels.parameter_names(params)
+        self.tree: dict[str, ModuleInfo] = module_tree(params)
+        self.scopes = scope_names(self.tree)
+        self.collapse = collapse
+        self.ids = GraphIds()
+        self.style: _Style
+        self.highlighted: set[int] = set()
+        self.consumers: dict[int, list[Tensor]] = {}
+        for tensor in order:
+            if tensor.grad_fn is not None:
+                for p in tensor.grad_fn.inputs:
+                    self.consumers.setdefault(id(p), []).append(tensor)
+        self._place()
+
+    # Placement: cluster (qualname or None = top level) of every visible node; group (collapsed box) of
+    # every hidden one.
+    def _place(self) -> None:
+        self.cluster: dict[int, str | None] = {}  # id(tensor) -> cluster of the tensor node
+        self.op_cluster: dict[int, str | None] = {}  # id(output tensor) -> cluster of its op node
+        self.group: dict[int, str] = {}  # id(tensor) -> collapsed module (its op and/or tensor are inside)
+        for tensor in self.order:
+            node = tensor.grad_fn
+            if node is None:
+                continue
+            module = self.scopes.get(id(node.scope))
+            box = self._box_of(module)
+            if box is not None:
+                self.group[id(tensor)] = box
+            else:
+                self.op_cluster[id(tensor)] = module
+        self.exported: set[int] = set()  # produced inside a box but used outside it: drawn next to the box
+        for tensor in self.order:
+            key = id(tensor)
+            users = {self.group.get(id(c)) for c in self.consumers.get(key, [])}
+            if tensor.grad_fn is not None:
+                box = self.group.get(key)
+                if box is None:
+                    self.cluster[key] = self.op_cluster[key]
+                elif key in self.roots or users != {box}:
+                    self.exported.add(key)
+                    self.cluster[key] = self.tree[box].parent
+                continue
+            owner = self._leaf_owner(tensor)
+            box = self._box_of(owner)
+            constant = owner is None and tensor.name is None and not tensor.requires_grad
+            if box is not None and users == {box}:
+                self.group[key] = box  # a parameter used only inside its collapsed module
+            elif box is not None:
+                self.cluster[key] = self.tree[box].parent
+            elif owner is not None:
+                self.cluster[key] = owner
+            elif constant and len(users) == 1 and None not in users:
+                self.group[key] = next(iter(users))  # a literal used only inside one collapsed module
+            else:
+                clusters = {self.op_cluster.get(id(c)) for c in self.consumers.get(key, [])}
+                self.cluster[key] = clusters.pop() if constant and len(clusters) == 1 else None
+
+    def _box_of(self, module: str | None) -> str | None:
+        """The collapsed module containing `module`, if collapse= hides it."""
+        if module is None or self.collapse is None or module not in self.tree:
+            return None
+        info = self.tree[module]
+        if info.depth <= self.collapse:
+            return None
+        while info.depth > self.collapse + 1 and info.parent is not None:
+            info = self.tree[info.parent]
+        return info.qualname
+
+    def _leaf_owner(self, tensor: Tensor) -> str | None:
+        name = self.names.get(id(tensor))
+        if name is None or not self.tree:
+            return None
+        owner = name.rsplit(".", 1)[0] if "." in name else ""
+        return owner if owner in self.tree else None
+
+    def count_drawn(self) -> int:
+        ops = sum(1 for t in self.order if t.grad_fn is not None and id(t) not in self.group)
+        return len(self.cluster) + ops + len(set(self.group.values()))
+
+    # ----- DOT --------------------------------------------------------------------------------------
+    def build(self, rankdir: str) -> DagradGraph:
+        graph = DagradGraph(name="dagrad", format="svg")
+        graph.attr(rankdir=rankdir, fontname=FONT, nodesep="0.3", ranksep="0.45", bgcolor="white")
+        graph.attr("node", fontname=FONT, fontsize="12")
+        graph.attr("edge", fontname=FONT, fontsize="10", color="#334155", arrowsize="0.7")
+        body: dict[str | None, list[tuple[str, dict[str, str]]]] = {}  # cluster -> nodes (id, attrs)
+        for index, tensor in enumerate(self.order):
+            key = id(tensor)
+            if key in self.cluster:
+                node_id = f"t{index}"
+                self.ids.tensors[key] = node_id
+                body.setdefault(self.cluster[key], []).append((node_id, self._tensor_attrs(tensor, node_id)))
+            if tensor.grad_fn is not None and key not in self.group:
+                op_id = f"op{index}"
+                self.ids.ops[key] = op_id
+                body.setdefault(self.op_cluster[key], []).append((op_id, self._op_attrs(tensor, op_id)))
+        boxes = sorted(set(self.group.values()))
+        box_ids = {name: f"m{k}" for k, name in enumerate(boxes)}
+        for name in boxes:
+            body.setdefault(self.tree[name].parent, []).append((box_ids[name], self._box_attrs(name, box_ids[name])))
+        self._emit_clusters(graph, body)
+        self._emit_edges(graph, box_ids)
+        return graph
+
+    def _emit_clusters(self, graph: DagradGraph, body: dict[str | None, list[tuple[str, dict[str, str]]]]) -> None:
+        for node_id, attrs in body.get(None, []):
+            graph.node(node_id, **attrs)
+        wanted = set()  # clusters with content, and their ancestors
+        for name in body:
+            while name is not None and name in self.tree and name not in wanted:
+                wanted.add(name)
+                name = self.tree[name].parent
+        numbering = {name: k for k, name in enumerate(self.tree)}
+
+        def emit(parent: graphviz.Digraph, name: str) -> None:
+            info = self.tree[name]
+            cluster = graphviz.Digraph(name=f"cluster_{numbering[name]}")
+            title = describe(info.module) if name == "" else f"{name}: {describe(info.module)}"
+            cluster.attr(
+                label=f"<<B>{escape_html(title)}</B>>",
+                style="rounded,dashed" if name == "" else "rounded",
+                color="#94a3b8",
+                fontname=FONT,
+                fontsize="11",
+                labeljust="l",
+            )
+            for node_id, attrs in body.get(name, []):
+                cluster.node(node_id, **attrs)
+            for child in info.children:
+                if child in wanted:
+                    emit(cluster, child)
+            parent.subgraph(cluster)
+
+        for name in self.tree:
+            if name in wanted and self.tree[name].parent is None:
+                emit(graph, name)
+
+    def _emit_edges(self, graph: DagradGraph, box_ids: dict[str, str]) -> None:
+        def visible(tensor: Tensor) -> str:
+            return self.ids.tensors.get(id(tensor)) or box_ids[self.group[id(tensor)]]
+
+        seen_box_edges: set[tuple[str, str]] = set()
+        count = 0
+        for tensor in self.order:
+            node = tensor.grad_fn
+            if node is None:
+                continue
+            key = id(tensor)
+            hot = key in self.highlighted
+            box = self.group.get(key)
+            target = box_ids[box] if box is not None else self.ids.ops[key]
+            for slot, parent in enumerate(node.inputs):
+                source = visible(parent)
+                if source == target:
+                    continue  # inside a collapsed module
+                if box is not None:  # into a box: one edge per distinct input, not per slot
+                    if (source, target) in seen_box_edges:
+                        continue
+                    seen_box_edges.add((source, target))
+                count += 1
+                edge_id = f"e{count}"
+                attrs = {"id": edge_id}
+                if box is None and len(node.inputs) > 1:
+                    attrs["label"] = f"arg{slot}"
+                if hot and id(parent) in self.highlighted:
+                    attrs.update(color=COLORS["highlight"], penwidth="2.2")
+                if box is None:
+                    self.ids.edges[(id(parent), key, slot)] = edge_id
+                graph.edge(source, target, **attrs)
+            if key in self.ids.tensors:
+                count += 1
+                edge_id = f"e{count}"
+                attrs = {"id": edge_id}
+                if hot:
+                    attrs.update(color=COLORS["highlight"], penwidth="2.2")
+                if box is None:
+                    self.ids.out_edges[key] = edge_id
+                graph.edge(target, self.ids.tensors[key], **attrs)
+
+    # ----- labels -----------------------------------------------------------------------------------
+    def _tensor_attrs(self, tensor: Tensor, node_id: str) -> dict[str, str]:
+        key = id(tensor)
+        if key in self.roots:
+            fill = COLORS["root"]
+        elif tensor.grad_fn is not None:
+            fill = COLORS["value"]
+        else:
+            fill = COLORS["parameter"] if tensor.requires_grad else COLORS["constant"]
+        hot = key in self.highlighted
+        border = COLORS["highlight"] if hot else "#334155"
+        rows = []
+        name = self.names.get(key) or tensor.name
+        header = f"<B>{escape_html(name)}</B>" if name else ""
+        if self.style.show_shape:
+            kind = f"{labels.format_shape(tensor.shape)} {tensor.dtype}"
+            shape = f'<FONT POINT-SIZE="9" COLOR="{COLORS["muted"]}">{kind}</FONT>'
+            header = f"{header} {shape}" if header else shape
+        if header:
+            rows.append(header)
+        if self.style.show_data is not False:
+            rows += _value_rows("data", tensor.data, self.style.show_data)
+        grad_row = self._grad_row(tensor)
+        table = [
+            f'<TABLE BORDER="{2 if hot or key in self.roots else 1}" CELLBORDER="0" CELLSPACING="0" '
+            f'CELLPADDING="3" BGCOLOR="{fill}" COLOR="{border}">'
+        ]
+        table += [f"<TR><TD>{row}</TD></TR>" for row in rows]
+        if grad_row is not None:
+            table.append(grad_row)
+        if len(table) == 1:
+            table.append("<TR><TD> </TD></TR>")
+        table.append("</TABLE>")
+        return {"id": f"dg-{node_id}", "shape": "plain", "label": "<" + "".join(table) + ">"}
+
+    def _grad_row(self, tensor: Tensor) -> str | None:
+        style = self.style
+        if not style.show_grad or not tensor.requires_grad:
+            return None
+        if style.grad_text is not None:
+            text = style.grad_text.get(id(tensor), "grad —")
+        elif tensor.grad is None:
+            text = "grad —"
+        else:
+            show = "auto" if style.show_data is False else style.show_data
+            return "".join(f"<TR><TD>{row}</TD></TR>" for row in _value_rows("grad", tensor.grad.data, show))
+        muted = text.endswith("—")
+        body = f'<FONT COLOR="{COLORS["muted"]}">{escape_html(text)}</FONT>' if muted else escape_html(text)
+        width = f' WIDTH="{style.grad_width}" FIXEDSIZE="TRUE" HEIGHT="18"' if style.grad_width else ""
+        return f"<TR><TD{width}>{body}</TD></TR>"
+
+    def _op_attrs(self, tensor: Tensor, op_id: str) -> dict[str, str]:
+        node = tensor.grad_fn
+        lines = [f"<B>{escape_html(node.name)}</B>"]
+        small = []
+        for name, value in op_attributes(node).items():
+            if name.startswith("_") or name in BOOKKEEPING or callable(value):
+                continue
+            text = f"{name}={value!r}"
+            small.append(text if len(text) <= 32 else text[:31] + "…")
+        if self.style.show_saved:
+            small += [f"saved {s.label}: {labels.format_shape(s.shape)} {s.dtype}" for s in saved_values(node)]
+            if node.released:
+                small.append("saved: released by backward")
+        for text in small:
+            lines.append(f'<FONT POINT-SIZE="9">{escape_html(text)}</FONT>')
+        hot = id(tensor) in self.highlighted
+        return {
+            "id": f"dg-{op_id}",
+            "shape": "ellipse",
+            "style": "filled",
+            "fillcolor": COLORS["op"],
+            "color": COLORS["highlight"] if hot else "#92400e",
+            "penwidth": "2.2" if hot else "1",
+            "margin": "0.05,0.02",
+            "label": "<" + "<BR/>".join(lines) + ">",
+        }
+
+    def _box_attrs(self, name: str, box_id: str) -> dict[str, str]:
+        info = self.tree[name]
+        members = [t for t in self.order if self.group.get(id(t)) == name]
+        inputs, outputs = [], []
+        seen: set[int] = set()
+        for t in members:
+            if t.grad_fn is None:
+                continue
+            for p in t.grad_fn.inputs:
+                if self.group.get(id(p)) != name and id(p) not in seen:
+                    seen.add(id(p))
+                    inputs.append(p)
+            if id(t) in self.exported:
+                outputs.append(t)
+        shapes = lambda ts: ", ".join(labels.format_shape(t.shape) for t in ts) or "—"  # noqa: E731
+        count = parameter_count(info.module)
+        rows = [
+            f"<B>{escape_html(name)}</B>: {escape_html(describe(info.module))}",
+            f'<FONT POINT-SIZE="10">in {escape_html(shapes(inputs))}</FONT>',
+            f'<FONT POINT-SIZE="10">out {escape_html(shapes(outputs))}</FONT>',
+            f'<FONT POINT-SIZE="10">{count:,} parameters</FONT>',
+        ]
+        hot = any(id(t) in self.highlighted for t in members)
+        return {
+            "id": f"dg-{box_id}",
+            "shape": "box",
+            "style": "rounded,filled",
+            "fillcolor": COLORS["module"],
+            "color": COLORS["highlight"] if hot else "#4338ca",
+            "penwidth": "2.2" if hot else "1.2",
+            "label": "<" + "<BR/>".join(rows) + ">",
+        }
+
+
+def _value_rows(title: str, array: Any, show_data: bool | str) -> list[str]:
+    """'data 2.0000' for tiny arrays; two statistics rows ('data μ … σ …', 'min … max …') for larger ones."""
+    if labels.shows_values(array, show_data):
+        return [f"{title} " + escape_html(labels.format_array(array, show_data))]
+    first, *rest = labels.stats_lines(array)
+    return [f"{title} {escape_html(first)}"] + [escape_html(line) for line in rest]
