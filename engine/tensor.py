@@ -504,10 +504,11 @@ class Tensor:
 
     def transpose(self, *axes: Any) -> Tensor:
         """No axes: reverse them (NumPy). Two ints: swap those (PyTorch). A full permutation: permute."""
+        if len(axes) == 2:
+            # transpose(0, 1) swaps even on a 2-D tensor (NumPy would read it as the identity permutation)
+            return swapaxes(self, axes[0], axes[1])
         if len(axes) == 1 and not isinstance(axes[0], int):
             axes = tuple(axes[0])
-        if len(axes) == 2 and self.ndim != 2:
-            return swapaxes(self, axes[0], axes[1])
         return transpose(self, axes or None)
 
     def permute(self, *axes: Any) -> Tensor:
