@@ -1,6 +1,29 @@
-"""Pictures of dagrad graphs: draw_graph / render, explain and backprop_steps, training plots."""
+"""Pictures of dagrad graphs and of training.
 
-from viz.graph import draw_graph
+    import viz
+    viz.draw_graph(loss, params=model)          # graphviz.Digraph; displays inline in Jupyter
+    viz.render(loss, "graph.png")               # .svg .png .jpg .pdf .dot; no system Graphviz needed
+    print(viz.explain(loss))                    # the backward pass as a hand derivation
+    viz.backprop_steps(loss, "steps.html")      # step through backprop in a browser (or .gif / PNGs)
+    viz.plot_history(history)                   # and plot_decision_boundary / activation_stats / grad_flow
+
+engine and nn never import viz; viz needs the "viz" extra (graphviz, graphviz-pure, matplotlib, pillow).
+"""
+
+from viz.explain import explain
+from viz.graph import DagradGraph, draw_graph
+from viz.plots import plot_activation_stats, plot_decision_boundary, plot_grad_flow, plot_history
 from viz.render import render
+from viz.stepper import backprop_steps
 
-__all__ = ["draw_graph", "render"]
+__all__ = [
+    "DagradGraph",
+    "backprop_steps",
+    "draw_graph",
+    "explain",
+    "plot_activation_stats",
+    "plot_decision_boundary",
+    "plot_grad_flow",
+    "plot_history",
+    "render",
+]

@@ -117,9 +117,12 @@ def build_graph(
     highlight: Tensor | Iterable[Tensor] | None = None,
     grad_text: dict[int, str] | None = None,
     grad_width: int | None = None,
+    focus: Tensor | None = None,
+    caption: str | None = None,
 ) -> tuple[DagradGraph, GraphIds]:
-    """draw_graph plus the ids of what was drawn. grad_text (id(tensor) -> text) replaces the grad rows and
-    grad_width fixes their width, so frames with different gradients share one layout (the stepper)."""
+    """draw_graph plus the ids of what was drawn. For the stepper's frames: grad_text (id(tensor) -> text)
+    replaces the grad rows and grad_width fixes their width, so frames share one layout; focus marks one op
+    (its node, its output and its edges) instead of whole paths; caption is a title above the picture."""
     roots = _check_roots(roots)
     _check_options(show_data, rankdir, collapse, max_nodes, params)
     if collapse is None:
@@ -131,7 +134,13 @@ def build_graph(
         raise ValueError(_too_large(drawn, max_nodes, collapse))
     builder.style = _Style(show_data, show_grad, show_shape, show_saved, grad_text, grad_width)
     builder.highlighted = _descendants(order, highlight)
-    return builder.build(rankdir), builder.ids
+    if focus is not None and focus.grad_fn is not None:
+        builder.highlighted = {id(focus)} | {id(p) for p in focus.grad_fn.inputs}
+        builder.hot_ops = {id(focus)}
+    graph = builder.build(rankdir)
+    if caption:
+        graph.attr(label=f"<<B>{escape_html(caption)}</B>>", labelloc="t", labeljust="l", fontsize="14")
+    return graph, builder.ids
 
 
 # ----- validation ----------------------------------------------------------------------------------
@@ -241,6 +250,7 @@ class _Builder:
         self.ids = GraphIds()
         self.style: _Style
         self.highlighted: set[int] = set()
+        self.hot_ops: set[int] | None = None  # ops drawn in red; None: those whose output is highlighted
         self.consumers: dict[int, list[Tensor]] = {}
         for tensor in order:
             if tensor.grad_fn is not None:
@@ -382,7 +392,7 @@ class _Builder:
             if node is None:
                 continue
             key = id(tensor)
-            hot = key in self.highlighted
+            hot = key in (self.highlighted if self.hot_ops is None else self.hot_ops)
             box = self.group.get(key)
             target = box_ids[box] if box is not None else self.ids.ops[key]
             for slot, parent in enumerate(node.inputs):
@@ -479,7 +489,7 @@ class _Builder:
                 small.append("saved: released by backward")
         for text in small:
             lines.append(f'<FONT POINT-SIZE="9">{escape_html(text)}</FONT>')
-        hot = id(tensor) in self.highlighted
+        hot = id(tensor) in (self.highlighted if self.hot_ops is None else self.hot_ops)
         return {
             "id": f"dg-{op_id}",
             "shape": "ellipse",

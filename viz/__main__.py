@@ -1,0 +1,7 @@
+"""`python -m viz ...` is the `dagrad` command."""
+
+import sys
+
+from viz.cli import main
+
+sys.exit(main())
