@@ -1,0 +1,163 @@
+"""Training checkpoints: everything needed to resume a run bit-for-bit, in ONE safetensors file.
+
+Tensors (model parameters and buffers, optimizer state arrays) are safetensors entries named
+`model.<key>` and `optimizer.<index>.<name>`; everything else (epoch, optimizer hyperparameters and
+step counts, scheduler state, the RNG states of dagrad's generator and of the loaders, the history)
+is JSON in the header's metadata under "dagrad_checkpoint". One file written atomically means a
+checkpoint is either the previous complete one or the new complete one, never a mix.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import safetensors.numpy
+
+from engine.random import get_rng_state, set_rng_state
+from nn.history import History
+from nn.module import Module
+from nn.optim.optimizer import Optimizer
+from nn.serialization import PathLike, _to_arrays, read, write_atomically
+
+FORMAT_VERSION = 1
+_METADATA_KEY = "dagrad_checkpoint"
+_NAME = re.compile(r"^checkpoint-epoch(\d+)\.safetensors$")
+
+
+def checkpoint_path(directory: PathLike, epoch: int) -> Path:
+    return Path(directory) / f"checkpoint-epoch{epoch:04d}.safetensors"
+
+
+def list_checkpoints(directory: PathLike) -> list[tuple[int, Path]]:
+    """(epoch, path) of the checkpoints in `directory`, oldest first."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    found = []
+    for path in directory.iterdir():
+        match = _NAME.match(path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+    return sorted(found)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"save_checkpoint: cannot store a value of type {type(value).__name__} in the checkpoint")
+
+
+def save_checkpoint(
+    path: PathLike,
+    epoch: int,
+    model: Module,
+    optimizer: Optimizer,
+    scheduler: Any = None,
+    loaders: dict[str, Any] | None = None,
+    history: History | None = None,
+) -> None:
+    """Write model, optimizer, scheduler, RNG states and history after `epoch` completed epochs."""
+    tensors: dict[str, Any] = {f"model.{k}": v for k, v in model.state_dict().items()}
+    optimizer_state = optimizer.state_dict()
+    scalars: dict[str, dict[str, Any]] = {}
+    for index, values in optimizer_state["state"].items():
+        for name, value in values.items():
+            if isinstance(value, np.ndarray):
+                tensors[f"optimizer.{index}.{name}"] = value
+            else:
+                scalars.setdefault(str(index), {})[name] = value
+    info = {
+        "format_version": FORMAT_VERSION,
+        "epoch": int(epoch),
+        "optimizer": {
+            "type": type(optimizer).__name__,
+            "param_groups": optimizer_state["param_groups"],
+            "state_scalars": scalars,
+            "state_indices": sorted(int(i) for i in optimizer_state["state"]),
+        },
+        "scheduler": None if scheduler is None else {"type": type(scheduler).__name__, "state": scheduler.state_dict()},
+        "rng": get_rng_state(),
+        "loader_rng": {
+            name: loader.get_state() for name, loader in (loaders or {}).items() if hasattr(loader, "get_state")
+        },
+        "history": (history or History()).to_dict(),
+    }
+    payload_metadata = {_METADATA_KEY: json.dumps(info, default=_json_default)}
+    payload = safetensors.numpy.save(_to_arrays(tensors, "save_checkpoint"), metadata=payload_metadata)
+    write_atomically(path, payload)
+
+
+def load_checkpoint(
+    path: PathLike,
+    model: Module,
+    optimizer: Optimizer,
+    scheduler: Any = None,
+    loaders: dict[str, Any] | None = None,
+) -> tuple[int, History]:
+    """Restore everything save_checkpoint wrote; returns (completed epochs, history so far)."""
+    arrays, metadata = read(path)
+    if _METADATA_KEY not in metadata:
+        raise ValueError(f"load_checkpoint: {path} is a safetensors file but not a dagrad training checkpoint")
+    info = json.loads(metadata[_METADATA_KEY])
+    if info.get("format_version") != FORMAT_VERSION:
+        raise ValueError(
+            f"load_checkpoint: {path} has format version {info.get('format_version')}, expected {FORMAT_VERSION}"
+        )
+    saved_type = info["optimizer"]["type"]
+    if saved_type != type(optimizer).__name__:
+        raise ValueError(
+            f"load_checkpoint: {path} holds {saved_type} state but the optimizer is {type(optimizer).__name__}"
+        )
+    if (info["scheduler"] is None) != (scheduler is None) or (
+        scheduler is not None and info["scheduler"]["type"] != type(scheduler).__name__
+    ):
+        saved = None if info["scheduler"] is None else info["scheduler"]["type"]
+        raise ValueError(
+            f"load_checkpoint: {path} was saved with scheduler {saved}, resuming with "
+            f"{None if scheduler is None else type(scheduler).__name__}; use the same setup to resume"
+        )
+    model_state = {k[len("model.") :]: v for k, v in arrays.items() if k.startswith("model.")}
+    state: dict[int, dict[str, Any]] = {int(i): {} for i in info["optimizer"]["state_indices"]}
+    for key, value in arrays.items():
+        if key.startswith("optimizer."):
+            _, index, name = key.split(".", 2)
+            state.setdefault(int(index), {})[name] = value
+    for index, values in info["optimizer"]["state_scalars"].items():
+        state.setdefault(int(index), {}).update(values)
+    groups = [{**g, "betas": tuple(g["betas"])} if "betas" in g else g for g in info["optimizer"]["param_groups"]]
+    # Both loads validate before copying; if the optimizer's fails, put the model back as it was, so a
+    # mismatched checkpoint leaves the run untouched.
+    backup = {k: v.data.copy() for k, v in model.state_dict().items()}
+    model.load_state_dict(model_state)
+    try:
+        optimizer.load_state_dict({"state": state, "param_groups": groups})
+    except ValueError:
+        model.load_state_dict(backup)
+        raise
+    if scheduler is not None:
+        scheduler.load_state_dict(info["scheduler"]["state"])
+    set_rng_state(info["rng"])
+    for name, loader in (loaders or {}).items():
+        loader_state = info["loader_rng"].get(name)
+        if loader_state is not None and hasattr(loader, "set_state"):
+            loader.set_state(loader_state)
+    return int(info["epoch"]), History.from_dict(info["history"])
+
+
+def latest_checkpoint(directory: PathLike) -> Path | None:
+    """The newest readable checkpoint in `directory` (an unreadable newest one is skipped with a warning)."""
+    for epoch, path in reversed(list_checkpoints(directory)):
+        try:
+            read(path)
+        except ValueError as error:
+            warnings.warn(f"skipping unreadable checkpoint for epoch {epoch}: {error}", RuntimeWarning, stacklevel=2)
+            continue
+        return path
+    return None

@@ -1,0 +1,314 @@
+"""Functions behind the layers and losses: `from nn import functional as F` (or `import nn.functional as F`).
+
+Losses take `reduction="mean" | "sum" | "none"` as in PyTorch. Targets may be Tensors, NumPy arrays or
+lists; float targets are cast to the input's dtype so float32 stays float32 end to end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+import engine
+from engine import Tensor
+from engine.random import generator
+from nn.fused_losses import BinaryCrossEntropyWithLogits, CrossEntropy
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+# ----- activations (engine ops, re-exported under PyTorch's names) ---------------------------------
+relu = engine.relu
+leaky_relu = engine.leaky_relu
+tanh = engine.tanh
+sigmoid = engine.sigmoid
+gelu = engine.gelu
+silu = engine.silu
+softplus = engine.softplus
+softmax = engine.softmax
+log_softmax = engine.log_softmax
+linear = engine.linear
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Inverted dropout: zero each element with probability p and scale the rest by 1/(1-p), so the
+    expected value is unchanged and evaluation needs no rescaling. The identity when not training."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: probability p must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    keep = generator().random(x.shape) >= p
+    # Same arithmetic as PyTorch: the mask is divided by (1-p), then multiplies the input.
+    scaled_mask = keep.astype(x.dtype) / np.asarray(1.0 - p, dtype=x.dtype)
+    return x * Tensor._wrap(scaled_mask)
+
+
+def layer_norm(
+    x: Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """(x - mean) / sqrt(var + eps) over the last len(normalized_shape) axes (biased variance), then
+    scaled by `weight` and shifted by `bias`, as torch.nn.functional.layer_norm."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if tuple(x.shape[x.ndim - len(shape) :]) != shape or len(shape) > x.ndim:
+        raise ValueError(
+            f"layer_norm: input of shape {x.shape} does not end with normalized_shape {shape}; the last "
+            f"{len(shape)} dimension(s) must match"
+        )
+    axes = tuple(range(x.ndim - len(shape), x.ndim))
+    centered = x - x.mean(axis=axes, keepdims=True)
+    variance = (centered * centered).mean(axis=axes, keepdims=True)
+    out = centered / (variance + eps).sqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+# ----- helpers for losses ------------------------------------------------------------------------------
+def _check_reduction(op: str, reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _as_input(op: str, value: Any) -> Tensor:
+    value = value if isinstance(value, Tensor) else engine.tensor(value)
+    if value.dtype.kind != "f":
+        raise TypeError(
+            f"{op}: input must be a floating-point tensor (the model's output), got {value.dtype} "
+            f"with shape {value.shape}"
+        )
+    return value
+
+
+def _float_target(op: str, target: Any, input: Tensor, same_shape: bool = True) -> Tensor:
+    """The target as a Tensor of the input's dtype (a constant target is cast; one that requires grad is kept)."""
+    if not isinstance(target, Tensor):
+        target = Tensor._wrap(np.asarray(target))
+    if target.dtype.kind not in "biuf":
+        raise TypeError(f"{op}: target must be numeric, got {target.dtype}")
+    if target.dtype != input.dtype:
+        if target.requires_grad:
+            raise TypeError(
+                f"{op}: target dtype {target.dtype} differs from input dtype {input.dtype}; cast one of them"
+            )
+        target = Tensor._wrap(target.data.astype(input.dtype))
+    if same_shape and target.shape != input.shape:
+        raise ValueError(
+            f"{op}: input shape {input.shape} and target shape {target.shape} differ. Broadcasting them "
+            "would silently compare every pair; reshape one (e.g. output.squeeze(-1) or "
+            "target.reshape(-1, 1)) so the shapes match"
+        )
+    return target
+
+
+def _class_indices(op: str, target: Any, num_samples: int, num_classes: int) -> np.ndarray:
+    """Validate integer class targets: dtype, shape (N,) and range [0, C)."""
+    array = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if array.dtype.kind not in "iu":
+        raise TypeError(
+            f"{op}: class-index targets must be an integer tensor (int64), got {array.dtype} with shape "
+            f"{array.shape}. Convert with y.astype('int64'), or pass class probabilities of shape "
+            f"({num_samples}, {num_classes}) as a float tensor"
+        )
+    if array.shape != (num_samples,):
+        raise ValueError(
+            f"{op}: expected targets of shape ({num_samples},) (one class index per sample) for input "
+            f"with {num_samples} samples, got shape {array.shape}"
+        )
+    if array.size and (array.min() < 0 or array.max() >= num_classes):
+        bad = array[(array < 0) | (array >= num_classes)]
+        raise IndexError(
+            f"{op}: target class index {int(bad[0])} is out of range for {num_classes} classes (valid: 0 to "
+            f"{num_classes - 1}); check the label encoding or the model's number of outputs"
+        )
+    return array.astype(np.int64, copy=False)
+
+
+def _logits_2d(op: str, input: Tensor) -> Tensor:
+    if input.ndim != 2:
+        raise ValueError(
+            f"{op}: expected input of shape (batch, classes), got {input.shape}; for a single sample "
+            "use x.reshape(1, -1)"
+        )
+    if input.shape[0] == 0:
+        raise ValueError(f"{op}: empty batch (input shape {input.shape}); the loss of zero samples is undefined")
+    if input.shape[1] == 0:
+        raise ValueError(f"{op}: input has zero classes (shape {input.shape})")
+    return input
+
+
+# ----- regression losses -----------------------------------------------------------------------------
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """(input - target)²."""
+    _check_reduction("mse_loss", reduction)
+    input = _as_input("mse_loss", input)
+    diff = input - _float_target("mse_loss", target, input)
+    return _reduce(diff * diff, reduction)
+
+
+def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """|input - target|."""
+    _check_reduction("l1_loss", reduction)
+    input = _as_input("l1_loss", input)
+    return _reduce((input - _float_target("l1_loss", target, input)).abs(), reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """0.5·d²/beta where |d| < beta, else |d| - 0.5·beta (d = input - target); beta=0 is the L1 loss."""
+    _check_reduction("smooth_l1_loss", reduction)
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    input = _as_input("smooth_l1_loss", input)
+    diff = input - _float_target("smooth_l1_loss", target, input)
+    magnitude = diff.abs()
+    if beta == 0:
+        return _reduce(magnitude, reduction)
+    quadratic = diff * diff * (0.5 / beta)
+    return _reduce(engine.where(magnitude.data < beta, quadratic, magnitude - 0.5 * beta), reduction)
+
+
+def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """0.5·d² where |d| < delta, else delta·(|d| - 0.5·delta): smooth_l1_loss scaled by delta."""
+    _check_reduction("huber_loss", reduction)
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
+    input = _as_input("huber_loss", input)
+    diff = input - _float_target("huber_loss", target, input)
+    magnitude = diff.abs()
+    return _reduce(
+        engine.where(magnitude.data < delta, diff * diff * 0.5, (magnitude - 0.5 * delta) * delta), reduction
+    )
+
+
+# ----- classification losses ------------------------------------------------------------------------
+def cross_entropy(input: Tensor, target: Any, reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy on logits `input` (N, C) (or one sample (C,)).
+
+    `target` is either class indices (integer, shape (N,)) or class probabilities (float, shape (N, C)).
+    With `label_smoothing` ε the target becomes (1-ε)·target + ε/C, as in PyTorch. 'mean' divides by N.
+    Computed by the fused, stable `CrossEntropy` op (see nn.fused_losses).
+    """
+    _check_reduction("cross_entropy", reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    input = _as_input("cross_entropy", input)
+    target_array = target.data if isinstance(target, Tensor) else np.asarray(target)
+    single = input.ndim == 1
+    if single:
+        input = input.reshape(1, -1)
+        target_array = target_array.reshape(1, *target_array.shape)
+    _logits_2d("cross_entropy", input)
+    n, c = input.shape
+    if target_array.dtype.kind == "f":
+        if target_array.shape != (n, c):
+            raise ValueError(
+                f"cross_entropy: float targets are class probabilities and must have the input's shape "
+                f"({n}, {c}), got {target_array.shape}; for class indices pass an int64 tensor of shape ({n},)"
+            )
+        distribution = target_array.astype(input.dtype, copy=False)
+        if label_smoothing:
+            distribution = distribution * (1.0 - label_smoothing) + label_smoothing / c
+    else:
+        indices = _class_indices("cross_entropy", target_array, n, c)
+        distribution = np.full((n, c), label_smoothing / c, dtype=input.dtype)
+        distribution[np.arange(n), indices] += 1.0 - label_smoothing
+    loss = CrossEntropy.apply(input, distribution.astype(input.dtype, copy=False), reduction)
+    return loss.reshape(()) if single and reduction == "none" else loss
+
+
+def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """-input[i, target_i]: the negative log-likelihood of log-probabilities `input` (N, C)."""
+    _check_reduction("nll_loss", reduction)
+    input = _logits_2d("nll_loss", _as_input("nll_loss", input))
+    n, c = input.shape
+    indices = _class_indices("nll_loss", target, n, c)
+    return _reduce(-input[np.arange(n), indices], reduction)
+
+
+def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """-(y·log p + (1-y)·log(1-p)) on probabilities `input` in [0, 1]; each log is clamped at -100 as in
+    PyTorch so p = 0 or 1 gives a finite loss. Prefer binary_cross_entropy_with_logits (stabler)."""
+    _check_reduction("binary_cross_entropy", reduction)
+    input = _as_input("binary_cross_entropy", input)
+    target = _float_target("binary_cross_entropy", target, input)
+    if input.size and (input.data.min() < 0 or input.data.max() > 1 or np.isnan(input.data).any()):
+        raise ValueError(
+            "binary_cross_entropy: input must hold probabilities in [0, 1] (e.g. after sigmoid); for raw "
+            "scores use binary_cross_entropy_with_logits"
+        )
+    log_p = input.log().clamp(min=-100.0)
+    log_not_p = (1.0 - input).log().clamp(min=-100.0)
+    return _reduce(-(target * log_p + (1.0 - target) * log_not_p), reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Sigmoid + binary cross-entropy in one stable op: max(x,0) - x·y + log1p(e^-|x|); finite for any logit."""
+    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    input = _as_input("binary_cross_entropy_with_logits", input)
+    target = _float_target("binary_cross_entropy_with_logits", target, input)
+    return _reduce(BinaryCrossEntropyWithLogits.apply(input, target), reduction)
+
+
+def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.0, reduction: str = "mean") -> Tensor:
+    """Multi-class SVM loss (torch.nn.functional.multi_margin_loss): for each sample,
+    Σ_{j≠y} max(0, margin - x_y + x_j)^p / C, with p in {1, 2}."""
+    _check_reduction("multi_margin_loss", reduction)
+    if p not in (1, 2):
+        raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p}")
+    input = _logits_2d("multi_margin_loss", _as_input("multi_margin_loss", input))
+    n, c = input.shape
+    indices = _class_indices("multi_margin_loss", target, n, c)
+    correct = input[np.arange(n), indices].reshape(n, 1)
+    violation = (input - correct + margin).relu()
+    if p == 2:
+        violation = violation * violation
+    others = np.ones((n, c), dtype=input.dtype)
+    others[np.arange(n), indices] = 0
+    return _reduce((violation * Tensor._wrap(others)).sum(axis=1) / c, reduction)
+
+
+def hinge_embedding_loss(input: Tensor, target: Any, margin: float = 1.0, reduction: str = "mean") -> Tensor:
+    """torch.nn.functional.hinge_embedding_loss: x where y = 1, max(0, margin - x) where y = -1."""
+    _check_reduction("hinge_embedding_loss", reduction)
+    input = _as_input("hinge_embedding_loss", input)
+    target = _float_target("hinge_embedding_loss", target, input)
+    _check_signs("hinge_embedding_loss", target)
+    y = target.data
+    zero = Tensor._wrap(np.zeros((), dtype=input.dtype))
+    from_margin = engine.where(y != 1, (margin - input).relu(), zero)
+    from_input = engine.where(y != -1, input, zero)
+    return _reduce(from_margin + from_input, reduction)
+
+
+def hinge_loss(input: Tensor, target: Any, margin: float = 1.0, reduction: str = "mean") -> Tensor:
+    """Binary SVM max-margin loss max(0, margin - y·score) with labels y in {-1, +1}: the loss of
+    micrograd's moons demo (it is not torch's hinge_embedding_loss, which treats y=1 differently)."""
+    _check_reduction("hinge_loss", reduction)
+    input = _as_input("hinge_loss", input)
+    target = _float_target("hinge_loss", target, input)
+    _check_signs("hinge_loss", target)
+    return _reduce((margin - target * input).relu(), reduction)
+
+
+def _check_signs(op: str, target: Tensor) -> None:
+    y = target.data
+    if y.size and not np.isin(y, (-1, 1)).all():
+        raise ValueError(
+            f"{op}: targets must be -1 or +1, found {np.unique(y)[:5].tolist()}; map 0/1 labels with 2*y - 1"
+        )

@@ -1,0 +1,148 @@
+"""`save` / `load` in the safetensors format, with atomic writes. No pickle, ever.
+
+A safetensors file is an 8-byte header length, a JSON header (dtype, shape, offsets of each tensor,
+plus an optional string->string "__metadata__"), then raw little-endian bytes. Reading it parses JSON
+and copies bytes, so a crafted file cannot run code (unlike torch.save/pickle files, which dagrad
+refuses). Files written here load with `safetensors.torch.load_file` and vice versa.
+
+Writes are atomic: the bytes go to a temporary file in the same directory, are fsync'ed, then
+`os.replace` swaps it in, so an interrupted save leaves the previous file intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import safetensors.numpy
+from safetensors import SafetensorError
+
+from engine import Tensor
+
+PathLike = str | os.PathLike
+
+# The largest header we accept: safetensors itself caps it at 100 MB.
+_MAX_HEADER_BYTES = 100_000_000
+
+
+def _to_arrays(state_dict: Mapping[str, Any], op: str) -> dict[str, np.ndarray]:
+    if not isinstance(state_dict, Mapping):
+        raise TypeError(
+            f"{op}: expected a mapping of names to Tensors/arrays (e.g. model.state_dict()), got "
+            f"{type(state_dict).__name__}"
+        )
+    arrays = {}
+    for key, value in state_dict.items():
+        if not isinstance(key, str):
+            raise TypeError(f"{op}: keys must be strings, got {key!r}")
+        array = value.data if isinstance(value, Tensor) else np.asarray(value)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"{op}: value for '{key}' must be numeric, got {array.dtype}")
+        # safetensors stores raw C-ordered little-endian bytes.
+        arrays[key] = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
+    return arrays
+
+
+def write_atomically(path: PathLike, payload: bytes) -> None:
+    """Write `payload` to `path` so that readers see either the old file or the complete new one."""
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise FileNotFoundError(f"save: directory {directory} does not exist (creating {path})")
+    handle, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(payload)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        # Any failure (including Ctrl-C) leaves the previous file and no temporary behind.
+        if os.path.exists(temp_name):
+            os.unlink(temp_name)
+        raise
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory: Path) -> None:
+    # Persist the rename itself; not every platform allows opening a directory, which is fine to skip.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def save(state_dict: Mapping[str, Any], path: PathLike, metadata: Mapping[str, str] | None = None) -> None:
+    """Save named Tensors/arrays (e.g. `model.state_dict()`) to a safetensors file, atomically.
+
+    `metadata` is an optional string->string mapping stored in the header.
+    """
+    arrays = _to_arrays(state_dict, "save")
+    if metadata is not None and not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
+        raise TypeError("save: metadata must map strings to strings (use json.dumps for structured values)")
+    payload = safetensors.numpy.save(arrays, metadata=dict(metadata) if metadata else None)
+    write_atomically(path, payload)
+
+
+def _describe_non_safetensors(head: bytes) -> str | None:
+    if head[:1] == b"\x80":
+        return "it looks like a Python pickle, which dagrad never loads (unpickling can run arbitrary code)"
+    if head[:2] == b"PK":
+        return (
+            "it looks like a zip archive, e.g. a torch.save() checkpoint (pickle inside), which dagrad never "
+            "loads because unpickling can run arbitrary code; re-save it with safetensors.torch.save_file"
+        )
+    return None
+
+
+def read(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """The arrays and the metadata of a safetensors file; ValueError naming the path if it is not one."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"load: no such file: {path}")
+    raw = path.read_bytes()
+    hint = "; it may be truncated or corrupted, or not a safetensors file"
+    if not raw:
+        raise ValueError(f"load: {path} is empty (0 bytes); not a safetensors file (an interrupted copy?)")
+    described = _describe_non_safetensors(raw[:8])
+    if described:
+        raise ValueError(f"load: {path} is not a safetensors file: {described}")
+    if len(raw) < 8:
+        raise ValueError(f"load: {path} has only {len(raw)} bytes, fewer than a safetensors header{hint}")
+    (header_size,) = struct.unpack("<Q", raw[:8])
+    if header_size > min(_MAX_HEADER_BYTES, len(raw) - 8):
+        raise ValueError(f"load: {path} declares a {header_size}-byte header but the file has {len(raw)} bytes{hint}")
+    try:
+        header = json.loads(raw[8 : 8 + header_size])
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"load: {path}: the header is not valid JSON ({error}){hint}") from None
+    if not isinstance(header, dict):
+        raise ValueError(f"load: {path}: the header is not a JSON object{hint}")
+    try:
+        arrays = safetensors.numpy.load(raw)
+    except (SafetensorError, ValueError, TypeError, KeyError, OverflowError) as error:
+        raise ValueError(f"load: {path}: {error}{hint}") from None
+    metadata = header.get("__metadata__") or {}
+    return arrays, dict(metadata)
+
+
+def load(path: PathLike) -> dict[str, Tensor]:
+    """Load a safetensors file as a dict of Tensors (feed it to `model.load_state_dict`).
+
+    A missing file raises FileNotFoundError; an empty, truncated, corrupted, pickle or other
+    non-safetensors file raises ValueError naming the path and the problem.
+    """
+    arrays, _ = read(path)
+    return {key: Tensor._wrap(np.array(array)) for key, array in arrays.items()}
