@@ -31,11 +31,9 @@ def train(hidden: int, x: engine.Tensor, y: engine.Tensor, steps: int) -> tuple[
 
 
 def run(ctx: LessonContext) -> None:
-    import matplotlib.pyplot as plt
-
     import viz
 
-    features, labels = nn.datasets.circles(n_samples=400, noise=0.05, factor=0.5, seed=ctx.seed)
+    features, labels = nn.datasets.circles(n=400, noise=0.05, factor=0.5, seed=ctx.seed)
     x = engine.tensor(np.asarray(features, dtype=np.float64))
     y = engine.tensor(np.asarray(labels, dtype=np.float64).reshape(-1, 1))
     restarts = 2 if ctx.quick else 5
@@ -57,8 +55,7 @@ def run(ctx: LessonContext) -> None:
         "with H >= 3 the net encloses it (>= 97% accuracy)",
         ", ".join(f"H={h}: {best[h][1]:.1%}" for h in (3, 4, 8)),
     )
-    figure, axes = plt.subplots(1, 2, figsize=(10, 4.5))
-    for ax, hidden in zip(axes, (2, 3)):
-        viz.plot_decision_boundary(best[hidden][0], x.numpy(), labels, ax=ax)
-        ax.set_title(f"H = {hidden}: {best[hidden][1]:.1%}")
-    ctx.save_figure(figure, "boundaries.png")
+    for hidden in (2, 3):
+        model, accuracy = best[hidden]
+        figure = viz.plot_decision_boundary(model, x.numpy(), labels, title=f"2-{hidden}-1 ReLU net: {accuracy:.1%}")
+        ctx.save_figure(figure, f"boundary_H{hidden}.png")

@@ -21,6 +21,7 @@ class LessonContext:
     out_dir: Path
     quick: bool = False
     seed: int = 0
+    prefix: str | None = None  # file name prefix; None means "<name>_"
     written: list[Path] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -51,7 +52,8 @@ class LessonContext:
 
     def path(self, filename: str) -> Path:
         """Where to write `filename` for this lesson (prefixed with the lesson name), recorded for the summary."""
-        path = self.out_dir / f"{self.name}_{filename}"
+        prefix = f"{self.name}_" if self.prefix is None else self.prefix
+        path = self.out_dir / f"{prefix}{filename}"
         self.written.append(path)
         return path
 

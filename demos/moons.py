@@ -72,7 +72,7 @@ def micrograd_seconds_per_step(x: np.ndarray, y: np.ndarray, steps: int) -> floa
 def run(ctx: LessonContext) -> None:
     import viz
 
-    features, labels = nn.datasets.moons(n_samples=100, noise=0.1, seed=ctx.seed)
+    features, labels = nn.datasets.moons(n=100, noise=0.1, seed=ctx.seed)
     signs = 2.0 * np.asarray(labels, dtype=np.float64).reshape(-1, 1) - 1.0  # {0, 1} -> {-1, +1}
     x = engine.tensor(np.asarray(features, dtype=np.float64))
     y = engine.tensor(signs)
@@ -100,5 +100,5 @@ def run(ctx: LessonContext) -> None:
         rows.append(["speed-up", f"{micrograd_step / dagrad_step:.0f}x", "on this machine"])
     ctx.table(["engine", "time/step", "measured over"], rows)
 
-    figure = viz.plot_decision_boundary(model, x.numpy(), labels)
+    figure = viz.plot_decision_boundary(model, x.numpy(), labels, title="micrograd's moons demo on dagrad")
     ctx.save_figure(figure, "decision_boundary.png")

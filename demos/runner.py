@@ -39,6 +39,7 @@ def run_lesson(name: str, out_dir: Path | str = "out", quick: bool = False, seed
     use_headless_matplotlib()
     ctx = LessonContext(name=name, out_dir=Path(out_dir), quick=quick, seed=seed)
     if name == MAIN_JOB:
+        ctx.prefix = ""  # the main job's files are the ones `make demo` lists: plain names
         from demos.main_job import run
     elif name in BY_NAME:
         run = BY_NAME[name].load()
