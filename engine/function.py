@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import os
 import traceback
+import weakref
 from typing import Any
 
 import numpy as np
@@ -111,6 +112,8 @@ class Function:
             ctx._saved_versions = tuple([t._version for t in tensors])
             if ctx._saved:
                 ctx._saved, ctx._saved_sources = _saved_sources(ctx._saved, tensors, raw, out)
+                if _SAVED_OUTPUT in ctx._saved_sources:
+                    ctx._output_ref = weakref.ref(result)  # create_graph reuses it (see _saved_as_tensor)
             result.requires_grad = True
             result.grad_fn = ctx
         return result
@@ -155,10 +158,16 @@ class Function:
         if source >= 0:
             return self.inputs[source]
         if source == _SAVED_OUTPUT:
-            # Rebuild the output around the same array and this node, so d(out)/d(input) is recorded.
-            out = Tensor._wrap(value)
-            out.requires_grad = True
-            out.grad_fn = self
+            # The output Tensor itself while it lives: a second Tensor with this grad_fn would make a later
+            # backward visit the node twice (and fail once the first visit released it). Otherwise rebuild
+            # it around the same array and this node, so d(out)/d(input) is recorded, and remember that one.
+            ref = self.__dict__.get("_output_ref")
+            out = ref() if ref is not None else None
+            if out is None or out.grad_fn is not self:
+                out = Tensor._wrap(value)
+                out.requires_grad = True
+                out.grad_fn = self
+                self._output_ref = weakref.ref(out)
             return out
         return Tensor._wrap(value) if isinstance(value, np.ndarray) else value
 

@@ -28,7 +28,7 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
             array = np.asarray(data)
         except ValueError as error:
             raise ValueError(f"Tensor: cannot build a tensor from {type(data).__name__}: {error}") from None
-        if array.dtype == np.float64:
+        if array.dtype == np.float64 and dtype is None:  # an explicit dtype keeps full float64 precision
             array = array.astype(DEFAULT_FLOAT)
         elif array.dtype.kind == "i":
             array = array.astype(np.int64)

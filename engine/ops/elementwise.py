@@ -112,9 +112,9 @@ class Pow(Function):
         x_data = x.data if isinstance(x, Tensor) else x
         y_data = y.data if isinstance(y, Tensor) else y
         if ctx.needs_input_grad[0]:
-            # where y = 0 the slope is 0 (y·x**(y-1) would be 0·inf = nan at x = 0): exponent 0 there instead
-            y_is_zero = (y_data == 0).astype(y_data.dtype)
-            grad_x = unbroadcast(grad * y * x ** (y - 1 + y_is_zero), x.shape)
+            # at x = 0, y = 0 the slope is 0 (y·x**(y-1) would be 0·inf = nan): use exponent 0 there instead
+            both_zero = ((x_data == 0) & (y_data == 0)).astype(x_data.dtype)
+            grad_x = unbroadcast(grad * y * x ** (y - 1 + both_zero), x.shape)
         if ctx.needs_input_grad[1]:
             at_zero = ((x_data == 0) & (y_data >= 0)).astype(x_data.dtype)  # ln 0 would give nan
             safe_x = x * (1 - at_zero) + at_zero
@@ -452,6 +452,8 @@ def pow(x: Any, exponent: Any) -> Tensor:
         if x.dtype.kind != "f" and (exponent < 0 or isinstance(exponent, float)):
             x = x.astype(np.float32)
         return PowScalar.apply(x, exponent)
+    if isinstance(exponent, np.generic) and exponent.ndim == 0 and exponent.dtype.kind in "iuf":
+        exponent = exponent.item()  # a NumPy scalar is a weak scalar too: x (float32) ** np.float64(2) stays float32
     return Pow.apply(*binary_operands("pow", x, exponent))
 
 

@@ -38,6 +38,8 @@ class Binary:
     y_domain: tuple[float, float] = (-3.0, 3.0)
     # True when the derivative jumps where x == y (maximum, minimum, where(x > y, ...)).
     kink_on_ties: bool = False
+    # y values where torch's second derivative is a convention, not the limit (pow masks y == 0).
+    y_kinks: tuple[float, ...] = ()
 
     def __repr__(self) -> str:
         return self.name
@@ -96,7 +98,7 @@ BINARY = [
     Binary("mul", lambda x, y: x * y, lambda x, y: x * y),
     Binary("div", lambda x, y: x / y, lambda x, y: x / y, y_domain=(0.5, 3.0)),
     Binary("div_negative", engine.div, torch.div, y_domain=(-3.0, -0.5)),
-    Binary("pow", lambda x, y: x**y, lambda x, y: x**y, x_domain=(0.2, 3.0)),
+    Binary("pow", lambda x, y: x**y, lambda x, y: x**y, x_domain=(0.2, 3.0), y_kinks=(0.0,)),
     Binary("maximum", engine.maximum, torch.maximum, kink_on_ties=True),
     Binary("minimum", lambda x, y: x.minimum(y), torch.minimum, kink_on_ties=True),
     Binary(

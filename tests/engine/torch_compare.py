@@ -111,7 +111,11 @@ def compare_second_order(
     inner_t = sum((gt * torch.tensor(d)).sum() for gt, d in zip(first_t, directions))
     # A first derivative that does not depend on anything differentiable has a zero second derivative.
     second = engine.grad(inner, wrt_mine, allow_unused=True) if inner.requires_grad else [None] * len(wrt_mine)
-    second_t = torch.autograd.grad(inner_t, wrt_theirs, allow_unused=True)
+    second_t = (
+        torch.autograd.grad(inner_t, wrt_theirs, allow_unused=True)
+        if inner_t.requires_grad
+        else [None] * len(wrt_theirs)
+    )
     for i, (h, ht) in enumerate(zip(second, second_t)):
         if ht is None:
             assert h is None or not np.any(h.data), f"second derivative {i}: torch has none, dagrad's is nonzero"
