@@ -57,7 +57,7 @@ def plot_history(history: Any, path: str | os.PathLike[str] | None = None) -> Fi
     """Loss and every other metric per epoch, train and validation curves side by side (one panel each)."""
     train, val = _history_series(history)
     metrics = list(dict.fromkeys([*train, *val]))
-    metrics.sort(key=lambda m: (m != "loss", metrics.index(m)))  # loss first
+    metrics.sort(key=lambda m: m != "loss")  # loss first; sort is stable, so the rest keep their order
     fig = Figure(figsize=(4.2 * len(metrics), 3.4), layout="constrained")
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     for ax, metric in zip(axes, metrics):
