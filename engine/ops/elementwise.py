@@ -26,7 +26,10 @@ class Add(Function):
 
     def backward(ctx, grad):
         x_shape, y_shape = ctx.shapes
-        return unbroadcast(grad, x_shape), unbroadcast(grad, y_shape)
+        # A constant operand (x + 0.5) gets no gradient: summing one would cost more than the op itself.
+        grad_x = unbroadcast(grad, x_shape) if ctx.needs_input_grad[0] else None
+        grad_y = unbroadcast(grad, y_shape) if ctx.needs_input_grad[1] else None
+        return grad_x, grad_y
 
 
 class Sub(Function):
@@ -38,8 +41,9 @@ class Sub(Function):
 
     def backward(ctx, grad):
         x_shape, y_shape = ctx.shapes
+        grad_x = unbroadcast(grad, x_shape) if ctx.needs_input_grad[0] else None
         grad_y = -unbroadcast(grad, y_shape) if ctx.needs_input_grad[1] else None
-        return unbroadcast(grad, x_shape), grad_y
+        return grad_x, grad_y
 
 
 class Mul(Function):
