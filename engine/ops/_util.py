@@ -33,6 +33,16 @@ def _scalar_operand(value: Any, other: Tensor) -> tuple[Tensor, Tensor]:
 
 def binary_operands(op: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
     """Two Tensors with a common dtype and broadcast-compatible shapes, or a clear error."""
+    # Fast paths for the two commonest cases, each checked in a few attribute reads (every binary op
+    # pays this): Tensor with Tensor of the same dtype and shape, and float tensor with a Python number.
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            if a.data.dtype == b.data.dtype and a.data.shape == b.data.shape:
+                return a, b
+        elif (type(b) is float or type(b) is int) and a.data.dtype.kind == "f":
+            return a, Tensor._wrap(np.asarray(b, a.data.dtype))
+    elif (type(a) is float or type(a) is int) and isinstance(b, Tensor) and b.data.dtype.kind == "f":
+        return Tensor._wrap(np.asarray(a, b.data.dtype)), b
     a_tensor, b_tensor = isinstance(a, Tensor), isinstance(b, Tensor)
     if a_tensor and not b_tensor and _is_weak_scalar(b):
         b, a = _scalar_operand(b, a)
