@@ -295,8 +295,8 @@ class _Builder:
                 self.cluster[key] = self.tree[box].parent
             elif owner is not None:
                 self.cluster[key] = owner
-            elif constant and len(users) == 1 and None not in users:
-                self.group[key] = next(iter(users))  # a literal used only inside one collapsed module
+            elif constant and tensor.size == 1 and len(users) == 1 and None not in users:
+                self.group[key] = next(iter(users))  # a literal (the 2 in x * 2) used only inside one box
             else:
                 clusters = {self.op_cluster.get(id(c)) for c in self.consumers.get(key, [])}
                 self.cluster[key] = clusters.pop() if constant and len(clusters) == 1 else None
@@ -308,7 +308,9 @@ class _Builder:
         info = self.tree[module]
         if info.depth <= self.collapse:
             return None
-        while info.depth > self.collapse + 1 and info.parent is not None:
+        # Climb to the outermost ancestor still deeper than `collapse` (a missing level, e.g. a container
+        # that is not itself a module, just makes the box one level shallower).
+        while info.parent is not None and self.tree[info.parent].depth > self.collapse:
             info = self.tree[info.parent]
         return info.qualname
 
