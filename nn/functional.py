@@ -216,6 +216,8 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean", label_smo
     _logits_2d("cross_entropy", input)
     n, c = input.shape
     if target_array.dtype.kind == "f":
+        if target_array.shape == (n,):
+            _class_indices("cross_entropy", target_array, n, c)  # raises: float class indices
         if target_array.shape != (n, c):
             raise ValueError(
                 f"cross_entropy: float targets are class probabilities and must have the input's shape "

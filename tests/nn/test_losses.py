@@ -1,0 +1,239 @@
+"""Losses against torch.nn.functional in float64: values and input gradients, every reduction."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import engine
+import nn
+from nn import functional as F
+from tests.nn.helpers import assert_close
+
+REDUCTIONS = ["mean", "sum", "none"]
+TF = torch.nn.functional
+
+
+def _pair(array: np.ndarray) -> tuple[engine.Tensor, torch.Tensor]:
+    return engine.tensor(array, requires_grad=True), torch.tensor(array, requires_grad=True)
+
+
+def _check(ours: engine.Tensor, theirs: torch.Tensor, x: engine.Tensor, tx: torch.Tensor) -> None:
+    assert_close(ours.data, theirs)
+    seed = np.random.default_rng(0).normal(size=ours.shape)
+    ours.backward(engine.tensor(seed))
+    theirs.backward(torch.from_numpy(seed))
+    assert_close(x.grad.data, tx.grad)
+
+
+REGRESSION = [
+    ("mse_loss", {}),
+    ("l1_loss", {}),
+    ("smooth_l1_loss", {"beta": 0.5}),
+    ("smooth_l1_loss", {"beta": 0.0}),
+    ("huber_loss", {"delta": 0.7}),
+]
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize(("name", "kwargs"), REGRESSION, ids=[f"{n}{k}" for n, k in REGRESSION])
+def test_regression_losses_match_torch(name: str, kwargs: dict, reduction: str) -> None:
+    rng = np.random.default_rng(1)
+    x, tx = _pair(rng.normal(size=(6, 3)))
+    target = rng.normal(size=(6, 3))
+    ours = getattr(F, name)(x, target, reduction=reduction, **kwargs)
+    theirs = getattr(TF, name)(tx, torch.from_numpy(target), reduction=reduction, **kwargs)
+    _check(ours, theirs, x, tx)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
+@pytest.mark.parametrize("target_kind", ["indices", "probabilities"])
+def test_cross_entropy_matches_torch(reduction: str, label_smoothing: float, target_kind: str) -> None:
+    rng = np.random.default_rng(2)
+    x, tx = _pair(rng.normal(size=(7, 5)) * 3)
+    if target_kind == "indices":
+        target = rng.integers(0, 5, size=7)
+    else:
+        target = rng.dirichlet(np.ones(5), size=7)
+    ours = F.cross_entropy(x, target, reduction=reduction, label_smoothing=label_smoothing)
+    theirs = TF.cross_entropy(tx, torch.from_numpy(target), reduction=reduction, label_smoothing=label_smoothing)
+    _check(ours, theirs, x, tx)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n=st.integers(1, 6),
+    c=st.integers(1, 6),
+    scale=st.sampled_from([1e-3, 1.0, 30.0, 1e4]),
+    seed=st.integers(0, 10_000),
+)
+def test_cross_entropy_any_shape_and_magnitude(n: int, c: int, scale: float, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    x, tx = _pair(rng.normal(size=(n, c)) * scale)
+    target = rng.integers(0, c, size=n)
+    ours = F.cross_entropy(x, target)
+    theirs = TF.cross_entropy(tx, torch.from_numpy(target))
+    assert np.isfinite(ours.item())
+    _check(ours, theirs, x, tx)
+
+
+def test_cross_entropy_single_sample_and_module_form() -> None:
+    rng = np.random.default_rng(3)
+    x, tx = _pair(rng.normal(size=4))
+    ours = nn.CrossEntropyLoss(reduction="none")(x, np.int64(2))
+    theirs = torch.nn.CrossEntropyLoss(reduction="none")(tx, torch.tensor(2))
+    assert ours.shape == ()
+    _check(ours, theirs, x, tx)
+
+
+def test_cross_entropy_is_one_fused_node_and_stays_float32() -> None:
+    logits = engine.tensor(np.array([[1e4, -1e4, 0.0], [0.0, 1.0, 2.0]], dtype=np.float32), requires_grad=True)
+    loss = F.cross_entropy(logits, [0, 1])
+    assert loss.grad_fn.name == "CrossEntropy" and loss.dtype == np.float32
+    loss.backward()
+    assert logits.grad.dtype == np.float32 and np.isfinite(logits.grad.data).all()
+    expected = TF.cross_entropy(torch.tensor(logits.data, dtype=torch.float64), torch.tensor([0, 1]))
+    assert abs(loss.item() - expected.item()) < 1e-5
+
+
+def test_cross_entropy_second_derivative_matches_torch() -> None:
+    """create_graph: the fused backward recomputes softmax as a recorded op, so grad-of-grad is right."""
+    rng = np.random.default_rng(4)
+    x, tx = _pair(rng.normal(size=(3, 4)))
+    target = rng.integers(0, 4, size=3)
+    (g,) = engine.grad(F.cross_entropy(x, target), [x], create_graph=True)
+    (g_torch,) = torch.autograd.grad(TF.cross_entropy(tx, torch.from_numpy(target)), [tx], create_graph=True)
+    weights = rng.normal(size=(3, 4))
+    (gg,) = engine.grad((g * engine.tensor(weights)).sum(), [x])
+    (gg_torch,) = torch.autograd.grad((g_torch * torch.from_numpy(weights)).sum(), [tx])
+    assert_close(gg.data, gg_torch)
+    assert engine.gradgradcheck(lambda t: F.cross_entropy(t, target, reduction="sum"), [x])
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_nll_loss_matches_torch(reduction: str) -> None:
+    rng = np.random.default_rng(5)
+    x, tx = _pair(rng.normal(size=(5, 4)))
+    target = rng.integers(0, 4, size=5)
+    _check(F.nll_loss(x, target, reduction), TF.nll_loss(tx, torch.from_numpy(target), reduction=reduction), x, tx)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_binary_cross_entropy_matches_torch(reduction: str) -> None:
+    rng = np.random.default_rng(6)
+    x, tx = _pair(rng.uniform(0.02, 0.98, size=(5, 2)))
+    target = rng.uniform(size=(5, 2))
+    ours = F.binary_cross_entropy(x, target, reduction)
+    _check(ours, TF.binary_cross_entropy(tx, torch.from_numpy(target), reduction=reduction), x, tx)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_binary_cross_entropy_with_logits_matches_torch(reduction: str) -> None:
+    rng = np.random.default_rng(7)
+    logits = np.concatenate([rng.normal(size=6) * 3, [0.0, 80.0, -80.0, 1e4, -1e4]])
+    x, tx = _pair(logits)
+    target = np.concatenate([rng.integers(0, 2, size=6), [1, 0, 1, 1, 0]]).astype(np.float64)
+    ours = F.binary_cross_entropy_with_logits(x, target, reduction)
+    theirs = TF.binary_cross_entropy_with_logits(tx, torch.from_numpy(target), reduction=reduction)
+    assert np.isfinite(ours.data).all()
+    _check(ours, theirs, x, tx)
+
+
+def test_binary_cross_entropy_with_logits_gradient_wrt_target_and_float32() -> None:
+    x, tx = _pair(np.array([0.5, -2.0, 3.0]))
+    y, ty = _pair(np.array([0.2, 0.9, 0.5]))
+    F.binary_cross_entropy_with_logits(x, y).backward()
+    TF.binary_cross_entropy_with_logits(tx, ty).backward()
+    assert_close(y.grad.data, ty.grad)
+    big = engine.tensor(np.array([1e30, -1e30], dtype=np.float32), requires_grad=True)
+    loss = F.binary_cross_entropy_with_logits(big, [1.0, 0.0])
+    loss.backward()
+    assert loss.dtype == np.float32 and loss.item() == 0.0 and np.isfinite(big.grad.data).all()
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("p", [1, 2])
+def test_multi_margin_loss_matches_torch(reduction: str, p: int) -> None:
+    rng = np.random.default_rng(8)
+    x, tx = _pair(rng.normal(size=(6, 4)))
+    target = rng.integers(0, 4, size=6)
+    ours = F.multi_margin_loss(x, target, p=p, margin=0.8, reduction=reduction)
+    theirs = TF.multi_margin_loss(tx, torch.from_numpy(target), p=p, margin=0.8, reduction=reduction)
+    _check(ours, theirs, x, tx)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_hinge_embedding_loss_matches_torch(reduction: str) -> None:
+    rng = np.random.default_rng(9)
+    x, tx = _pair(rng.normal(size=8))
+    target = rng.choice([-1.0, 1.0], size=8)
+    ours = F.hinge_embedding_loss(x, target, margin=0.5, reduction=reduction)
+    theirs = TF.hinge_embedding_loss(tx, torch.from_numpy(target), margin=0.5, reduction=reduction)
+    _check(ours, theirs, x, tx)
+
+
+def test_hinge_loss_is_micrograds_max_margin_loss() -> None:
+    scores = engine.tensor([2.0, 0.5, -0.3, -3.0], requires_grad=True)
+    labels = [1.0, 1.0, 1.0, -1.0]
+    loss = F.hinge_loss(scores, labels)
+    # micrograd's demo: sum((1 + -yi*scorei).relu()) / n
+    expected = np.mean([max(0.0, 1 - y * s) for y, s in zip(labels, scores.tolist())])
+    assert loss.item() == pytest.approx(expected)
+    loss.backward()
+    assert scores.grad.tolist() == pytest.approx([0.0, -0.25, -0.25, 0.0])
+
+
+@pytest.mark.parametrize(
+    "module, functional",
+    [
+        (nn.MSELoss(reduction="sum"), lambda x, y: F.mse_loss(x, y, "sum")),
+        (nn.L1Loss(), F.l1_loss),
+        (nn.SmoothL1Loss(beta=0.3), lambda x, y: F.smooth_l1_loss(x, y, beta=0.3)),
+        (nn.HuberLoss(delta=2.0), lambda x, y: F.huber_loss(x, y, delta=2.0)),
+        (nn.BCEWithLogitsLoss(), F.binary_cross_entropy_with_logits),
+    ],
+)
+def test_loss_modules_wrap_the_functions(module: nn.Module, functional) -> None:
+    rng = np.random.default_rng(10)
+    x, y = engine.tensor(rng.normal(size=(4, 2))), rng.uniform(size=(4, 2))
+    assert module(x, y).item() == functional(x, y).item()
+
+
+# ----- errors ----------------------------------------------------------------------------------------
+def test_cross_entropy_rejects_float_class_indices() -> None:
+    with pytest.raises(TypeError, match=r"class-index targets must be an integer tensor \(int64\), got float64"):
+        F.cross_entropy(engine.randn(3, 4), np.array([0.0, 1.0, 2.0]))
+
+
+def test_cross_entropy_rejects_out_of_range_classes() -> None:
+    with pytest.raises(IndexError, match=r"class index 4 is out of range for 4 classes"):
+        F.cross_entropy(engine.randn(3, 4), [0, 4, 1])
+    with pytest.raises(IndexError, match=r"index -1"):
+        F.nll_loss(engine.randn(3, 4), [0, -1, 1])
+
+
+def test_cross_entropy_rejects_batch_size_mismatch_and_empty_batch() -> None:
+    with pytest.raises(ValueError, match=r"shape \(3,\).*got shape \(2,\)"):
+        F.cross_entropy(engine.randn(3, 4), [0, 1])
+    with pytest.raises(ValueError, match=r"empty batch"):
+        F.cross_entropy(engine.zeros(0, 4), np.zeros(0, dtype=np.int64))
+    with pytest.raises(ValueError, match=r"reduction"):
+        F.cross_entropy(engine.randn(3, 4), [0, 1, 2], reduction="avg")
+    with pytest.raises(TypeError, match=r"floating-point"):
+        F.cross_entropy(engine.tensor([[1, 2]]), [0])
+
+
+def test_shape_mismatch_in_regression_losses_is_an_error_not_a_broadcast() -> None:
+    with pytest.raises(ValueError, match=r"mse_loss: input shape \(4, 1\) and target shape \(4,\) differ"):
+        F.mse_loss(engine.randn(4, 1), np.zeros(4))
+
+
+def test_binary_losses_validate_their_targets() -> None:
+    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\]"):
+        F.binary_cross_entropy(engine.tensor([1.5]), [1.0])
+    with pytest.raises(ValueError, match=r"-1 or \+1"):
+        F.hinge_loss(engine.tensor([0.5, 0.2]), [0.0, 1.0])
