@@ -32,8 +32,7 @@ def explain_lines(trace: Trace) -> list[str]:
     lines = [
         f"Backward pass of {_describe(trace, trace.root)} = {fmt(trace.root.data)}",
         f"Seed: ∂{root}/∂{root} = {fmt(trace.seed)}",
-        "Steps run in reverse topological order: each op's output gradient is complete before the op sends "
-        "gradients to its inputs.",
+        "Reverse topological order: an op runs once its output's gradient is complete.",
     ]
     for step in trace.steps:
         lines.append("")
