@@ -17,6 +17,7 @@ import nn
 import nn.functional as F
 from demos.claims import check
 from demos.context import LessonContext
+from engine.graph import walk
 
 
 def scalar_expression() -> tuple[engine.Tensor, dict[str, engine.Tensor]]:
@@ -26,6 +27,9 @@ def scalar_expression() -> tuple[engine.Tensor, dict[str, engine.Tensor]]:
     c = a + b
     d = a * b + b**3
     e = (c - d) ** 2 / 2.0 + 10.0 / (c - d) ** 2
+    for tensor in walk(e):
+        if not tensor.is_leaf:
+            tensor.retain_grad()  # so the picture shows a gradient on every value, not only on a and b
     return e, {"a": a, "b": b}
 
 
@@ -71,11 +75,11 @@ def run(ctx: LessonContext) -> None:
     ctx.say(f"accuracy on all {len(features)} points: {accuracy:.1%}")
     check(accuracy >= (0.9 if ctx.quick else 0.97), "the MLP learns the two moons", f"accuracy {accuracy:.1%}")
 
-    # The model's graph on a small batch, one box per top-level module.
+    # The model's graph on a small batch, one box per layer (collapse=0: the MLP's children as boxes).
     batch = engine.tensor(features[:8])
     loss = F.binary_cross_entropy_with_logits(model(batch), engine.tensor(labels[:8, None].astype(np.float32)))
     loss.backward()
-    graph = viz.draw_graph(loss, params=model, collapse=1)
+    graph = viz.draw_graph(loss, params=model, collapse=0)
     viz.render(graph, ctx.path("model_graph.png"))
     viz.render(graph, ctx.path("model_graph.svg"))
 

@@ -26,7 +26,7 @@ def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray) -> tuple[float, flo
 
 def fit(model: nn.Module, x: np.ndarray, y: np.ndarray, epochs: int, weight_decay: float) -> None:
     loader = nn.data.DataLoader(nn.data.TensorDataset(engine.tensor(x), engine.tensor(y)), batch_size=32, shuffle=True)
-    optimizer = nn.optim.Adam(model.parameters(), lr=1e-3, weight_decay=weight_decay)
+    optimizer = nn.optim.Adam(model.parameters(), lr=3e-3, weight_decay=weight_decay)
     nn.fit(model, F.binary_cross_entropy_with_logits, optimizer, loader, epochs=epochs, metrics=(), progress=False)
 
 
@@ -39,7 +39,7 @@ def run(ctx: LessonContext) -> None:
     test, train = order[:n_test], order[n_test:]
     scaler = nn.data.Standardizer().fit(features[train])
     x_train, x_test = scaler.transform(features[train]), scaler.transform(features[test])
-    epochs = 15 if ctx.quick else 60
+    epochs = 20 if ctx.quick else 60
 
     models = {
         "logistic regression (Linear 30-1)": nn.Linear(30, 1),
