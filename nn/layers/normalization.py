@@ -43,7 +43,8 @@ class LayerNorm(Module):
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        bias = self.bias is not None or not self.elementwise_affine
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, bias={bias}"
 
 
 class BatchNorm1d(Module):
@@ -61,17 +62,22 @@ class BatchNorm1d(Module):
         momentum: float | None = 0.1,
         affine: bool = True,
         track_running_stats: bool = True,
+        bias: bool = True,
         dtype: Any = np.float32,
     ) -> None:
         super().__init__()
         self.num_features = int(num_features)
+        self.use_bias = bias
         self.eps = float(eps)
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
         if affine:
             self.weight = Parameter(np.ones(num_features, dtype=dtype))
-            self.bias = Parameter(np.zeros(num_features, dtype=dtype))
+            if bias:
+                self.bias = Parameter(np.zeros(num_features, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -116,8 +122,10 @@ class BatchNorm1d(Module):
             mean = self.running_mean.data.reshape(param_shape)
             std = np.sqrt(self.running_var.data.reshape(param_shape) + self.eps)
             out = (x - Tensor._wrap(mean)) / Tensor._wrap(std)
-        if self.affine:
-            out = out * self.weight.reshape(param_shape) + self.bias.reshape(param_shape)
+        if self.weight is not None:
+            out = out * self.weight.reshape(param_shape)
+        if self.bias is not None:
+            out = out + self.bias.reshape(param_shape)
         return out
 
     def _update_running_stats(self, mean: np.ndarray, biased_var: np.ndarray, count: int) -> None:
@@ -134,5 +142,5 @@ class BatchNorm1d(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-            f"track_running_stats={self.track_running_stats}"
+            f"bias={self.use_bias}, track_running_stats={self.track_running_stats}"
         )
