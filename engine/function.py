@@ -172,20 +172,27 @@ class Function:
         return Tensor._wrap(value) if isinstance(value, np.ndarray) else value
 
     def check_versions(self) -> None:
-        """Raise if a tensor this node saved was modified in place after it was saved."""
-        for tensor, version in zip(self.inputs, self._saved_versions):
-            if tensor._version != version:
+        """Raise if a tensor this node saved (an input or its output) was modified in place after it was saved.
+
+        Inputs the backward rule does not read (those of Add, Sum, reshape...) may change freely, as in PyTorch.
+        """
+        if not self._saved:
+            return
+        for source in self._saved_sources:
+            if source >= 0:
+                tensor, version = self.inputs[source], self._saved_versions[source]
+                if tensor._version != version:
+                    raise RuntimeError(
+                        f"{self.name}: one of the tensors needed for gradient computation (shape "
+                        f"{tensor.shape}, {tensor.dtype}) was modified in place after it was used "
+                        f"(version {version} -> {tensor._version}); gradients would be silently wrong. "
+                        "Modify a copy instead (x = x + 1, or x.detach().copy()), or redo the forward pass."
+                    )
+            elif source == _SAVED_OUTPUT and self._output_version:
                 raise RuntimeError(
-                    f"{self.name}: one of the tensors needed for gradient computation (shape "
-                    f"{tensor.shape}, {tensor.dtype}) was modified in place after it was used "
-                    f"(version {version} -> {tensor._version}); gradients would be silently wrong. "
-                    "Modify a copy instead (x = x + 1, or x.detach().copy()), or redo the forward pass."
+                    f"{self.name}: its output was modified in place after it was saved for backward; "
+                    "gradients would be silently wrong. Modify a copy of the output instead."
                 )
-        if self._output_version:
-            raise RuntimeError(
-                f"{self.name}: its output was modified in place after it was saved for backward; "
-                "gradients would be silently wrong. Modify a copy of the output instead."
-            )
 
     def release(self) -> None:
         """Free what was saved for backward (called after a backward without retain_graph)."""
@@ -231,7 +238,7 @@ def _user_frame() -> str:
 
 
 def _check_finite(value: Any, node: Function, phase: str) -> None:
-    data = getattr(value, "data", value)
+    data = value.data if isinstance(value, Tensor) else value  # not getattr: ndarray.data is a memoryview
     if isinstance(data, np.ndarray) and data.dtype.kind in "fc" and not np.isfinite(data).all():
         kind = "NaN" if np.isnan(data).any() else "Inf"
         where = node.source_line or "<unknown>"

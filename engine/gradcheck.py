@@ -87,7 +87,7 @@ def gradcheck(
         if error.size and (error.max() > 0 or not np.isfinite(error).all()):
             worst = np.unravel_index(np.nanargmax(np.where(np.isfinite(error), error, np.inf)), error.shape)
             out_i, in_j = int(worst[0]), int(worst[1])
-            element = np.unravel_index(in_j, inputs[i].shape)
+            element = tuple(int(k) for k in np.unravel_index(in_j, inputs[i].shape))
             message = (
                 f"gradcheck: gradient mismatch for input {i} (shape {inputs[i].shape}) at index {element}, "
                 f"output element {out_i}: analytic {analytic[worst]:.10g}, numeric {numeric[worst]:.10g} "
