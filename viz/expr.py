@@ -108,7 +108,8 @@ def build_expression(
             f"parentheses and the functions {', '.join(sorted(FUNCTIONS))}"
         )
 
-    result = visit(tree.body)
+    with np.errstate(all="ignore"):  # log(0) and friends are reported below, not warned about
+        result = visit(tree.body)
     if not isinstance(result, Tensor) or not result.requires_grad:
         raise ExpressionError(f"{text!r} uses no variable, so there is nothing to differentiate")
     if not np.isfinite(result.data).all():

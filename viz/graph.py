@@ -406,7 +406,7 @@ class _Builder:
                         continue
                     seen_box_edges.add((source, target))
                 count += 1
-                edge_id = f"e{count}"
+                edge_id = f"dg_e{count}"
                 attrs = {"id": edge_id}
                 if box is None and len(node.inputs) > 1:
                     attrs["label"] = f"arg{slot}"
@@ -417,7 +417,7 @@ class _Builder:
                 graph.edge(source, target, **attrs)
             if key in self.ids.tensors:
                 count += 1
-                edge_id = f"e{count}"
+                edge_id = f"dg_e{count}"
                 attrs = {"id": edge_id}
                 if hot:
                     attrs.update(color=COLORS["highlight"], penwidth="2.2")
@@ -458,7 +458,7 @@ class _Builder:
         if len(table) == 1:
             table.append("<TR><TD> </TD></TR>")
         table.append("</TABLE>")
-        return {"id": f"dg-{node_id}", "shape": "plain", "label": "<" + "".join(table) + ">"}
+        return {"id": f"dg_{node_id}", "shape": "plain", "label": "<" + "".join(table) + ">"}
 
     def _grad_row(self, tensor: Tensor) -> str | None:
         style = self.style
@@ -493,7 +493,7 @@ class _Builder:
             lines.append(f'<FONT POINT-SIZE="9">{escape_html(text)}</FONT>')
         hot = id(tensor) in (self.highlighted if self.hot_ops is None else self.hot_ops)
         return {
-            "id": f"dg-{op_id}",
+            "id": f"dg_{op_id}",
             "shape": "ellipse",
             "style": "filled",
             "fillcolor": COLORS["op"],
@@ -527,7 +527,7 @@ class _Builder:
         ]
         hot = any(id(t) in self.highlighted for t in members)
         return {
-            "id": f"dg-{box_id}",
+            "id": f"dg_{box_id}",
             "shape": "box",
             "style": "rounded,filled",
             "fillcolor": COLORS["module"],

@@ -163,7 +163,7 @@ def _write_html(
         focus = frame["focus"]
         nodes, edges = [], []
         if focus is not None:
-            nodes = [f"dg-{ids.ops[id(focus)]}", f"dg-{ids.tensors[id(focus)]}"]
+            nodes = [f"dg_{ids.ops[id(focus)]}", f"dg_{ids.tensors[id(focus)]}"]
             edges = [ids.out_edges[id(focus)]]
             edges += [edge for (src, dst, _), edge in ids.edges.items() if dst == id(focus)]
         data.append(
@@ -172,9 +172,9 @@ def _write_html(
                 "text": frame["text"],
                 "current": nodes,
                 "edges": edges,
-                "receiving": [f"dg-{ids.tensors[id(t)]}" for t in frame["inputs"] if id(t) in ids.tensors],
-                "shared": [f"dg-{ids.tensors[k]}" for k in frame["shared"] if k in ids.tensors],
-                "grads": {f"dg-{ids.tensors[k]}": text for k, text in frame["grads"].items() if k in ids.tensors},
+                "receiving": [f"dg_{ids.tensors[id(t)]}" for t in frame["inputs"] if id(t) in ids.tensors],
+                "shared": [f"dg_{ids.tensors[k]}" for k in frame["shared"] if k in ids.tensors],
+                "grads": {f"dg_{ids.tensors[k]}": text for k, text in frame["grads"].items() if k in ids.tensors},
                 "table": [[names[k], text[len("grad ") :]] for k, text in frame["grads"].items() if k in names],
             }
         )
@@ -271,9 +271,9 @@ _PAGE = """<!DOCTYPE html>
   button { font-size: 14px; padding: 4px 12px; cursor: pointer; }
   input[type=range] { flex: 1; max-width: 420px; }
   main { display: flex; flex-wrap: wrap; gap: 12px; padding: 12px; }
-  #graph { flex: 3 1 600px; overflow: auto; background: white; border: 1px solid #cbd5e1; }
+  #graph { flex: 1 1 100%; overflow: auto; background: white; border: 1px solid #cbd5e1; }
   #graph svg { max-width: 100%; height: auto; }
-  aside { flex: 1 1 320px; background: white; border: 1px solid #cbd5e1; padding: 10px; }
+  aside { flex: 1 1 100%; background: white; border: 1px solid #cbd5e1; padding: 10px; }
   #step-title { font-weight: bold; margin-bottom: 6px; }
   #step-text { white-space: pre-wrap; font-family: Menlo, Consolas, monospace; font-size: 12px; }
   table { border-collapse: collapse; margin-top: 8px; font-size: 13px; }
