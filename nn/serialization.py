@@ -44,8 +44,9 @@ def _to_arrays(state_dict: Mapping[str, Any], op: str) -> dict[str, np.ndarray]:
         array = value.data if isinstance(value, Tensor) else np.asarray(value)
         if array.dtype.kind not in "biuf":
             raise TypeError(f"{op}: value for '{key}' must be numeric, got {array.dtype}")
-        # safetensors stores raw C-ordered little-endian bytes.
-        arrays[key] = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
+        # safetensors stores raw C-ordered little-endian bytes (np.asarray keeps 0-d shapes, which
+        # np.ascontiguousarray would turn into (1,)).
+        arrays[key] = np.asarray(array, dtype=array.dtype.newbyteorder("<"), order="C")
     return arrays
 
 
