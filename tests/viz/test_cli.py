@@ -69,7 +69,7 @@ def test_mlp_graph_with_clusters_and_collapse(tmp_path):
 )
 def test_errors_are_one_line_on_stderr(argv, message, capsys):
     status = main(argv)
-    out, err = capsys.readouterr()
+    err = capsys.readouterr().err
     assert status != 0
     assert message in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
