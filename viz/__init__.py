@@ -10,11 +10,24 @@
 engine and nn never import viz; viz needs the "viz" extra (graphviz, graphviz-pure, matplotlib, pillow).
 """
 
+from typing import Any
+
 from viz.explain import explain
 from viz.graph import DagradGraph, draw_graph
-from viz.plots import plot_activation_stats, plot_decision_boundary, plot_grad_flow, plot_history
 from viz.render import render
 from viz.stepper import backprop_steps
+
+_PLOTS = ("plot_activation_stats", "plot_decision_boundary", "plot_grad_flow", "plot_history")
+
+
+def __getattr__(name: str) -> Any:
+    """The plot functions load matplotlib (~0.6 s) on first use, so `import viz` and the CLI stay quick."""
+    if name in _PLOTS:
+        from viz import plots
+
+        return getattr(plots, name)
+    raise AttributeError(f"module 'viz' has no attribute {name!r}")
+
 
 __all__ = [
     "DagradGraph",

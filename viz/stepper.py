@@ -26,6 +26,7 @@ from viz.graph import build_graph
 from viz.render import pipe
 from viz.trace import Contribution, Trace, trace_backward
 
+MAX_STEPS = 400  # one frame per op: beyond this a step-through is neither readable nor small
 GRAD_CHAR_WIDTH = 7  # points per character at the label font size, for the fixed grad-row width
 MAX_GRAD_TEXT = 44
 
@@ -53,6 +54,11 @@ def backprop_steps(
     """
     path_text = os.fspath(path)
     trace = trace_backward(root, gradient, params, caller="backprop_steps")
+    if len(trace.steps) > MAX_STEPS:
+        raise ValueError(
+            f"backprop_steps: the backward pass has {len(trace.steps)} steps, more than {MAX_STEPS}; step through "
+            "a smaller graph (fewer layers, a scalar expression) and use draw_graph(..., collapse=1) for big models"
+        )
     frames = _frames(trace)
     width = min(MAX_GRAD_TEXT, max(len(text) for f in frames for text in f["grads"].values())) * GRAD_CHAR_WIDTH + 12
     target = Path(path_text)

@@ -219,3 +219,24 @@ def test_works_on_a_released_graph(scalar_expression):
     out.backward()  # releases saved values; structure stays walkable
     source = viz.draw_graph(out, show_saved=True).source
     assert "saved: released by backward" in source
+
+
+def test_real_mlp_clusters_and_collapse():
+    import nn
+
+    engine.manual_seed(0)
+    model = nn.Sequential(nn.Sequential(nn.Linear(2, 4), nn.ReLU()), nn.Linear(4, 1))
+    loss = model(engine.randn(3, 2)).mean()
+    source = viz.draw_graph(loss, params=model).source
+    assert source.count("subgraph cluster_") == 5  # model, block 0, its Linear and ReLU, the last Linear
+    for label in ("0: Sequential", "0.0: Linear(2→4)", "0.1: ReLU", "1: Linear(4→1)", "<B>0.0.weight</B>"):
+        assert label in source
+    nested = source[source.index("0: Sequential") :]
+    assert nested.index("0.0: Linear(2→4)") < nested.index("}")  # the Linear cluster sits inside block 0
+    one_box_per_block = viz.draw_graph(loss, params=model, collapse=0).source
+    boxes = [line for key, line in _nodes(one_box_per_block).items() if key.startswith("m")]
+    assert len(boxes) == 2 and "12 parameters" in boxes[0] and "5 parameters" in boxes[1]
+    inner = viz.draw_graph(loss, params=model, collapse=1).source
+    assert len([k for k in _nodes(inner) if k.startswith("m")]) == 2  # 0.0 and 0.1 (depth 2)
+    assert "0: Sequential" in inner and "1: Linear(4→1)" in inner  # depth-1 modules stay clusters
+    assert inner.count("<B>Linear</B>") == 1  # the op of module 1 is still drawn

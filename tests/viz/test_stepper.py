@@ -137,3 +137,12 @@ def test_bad_outputs_and_released_graphs(shared_expression, tmp_path):
     shared_expression.backward()
     with pytest.raises(RuntimeError, match="retain_graph=True"):
         viz.backprop_steps(shared_expression, tmp_path / "late.html")
+
+
+def test_too_many_steps_are_refused(tmp_path):
+    x = engine.tensor(0.5, requires_grad=True)
+    y = x
+    for _ in range(401):
+        y = y * 1.0
+    with pytest.raises(ValueError, match="401 steps, more than 400"):
+        viz.backprop_steps(y, tmp_path / "long.html")
