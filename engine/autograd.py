@@ -64,8 +64,13 @@ def grad(
     Like torch.autograd.grad: `grad_outputs` weights each output (needed for non-scalar outputs);
     an input the outputs do not depend on raises unless allow_unused=True (then its entry is None).
     """
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs) if isinstance(outputs, Sequence) else outputs
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs) if isinstance(inputs, Sequence) else inputs
+    if not isinstance(outputs, list) or not isinstance(inputs, list):
+        raise TypeError(
+            f"grad: outputs and inputs must be Tensors or sequences of Tensors, got {type(outputs).__name__} "
+            f"and {type(inputs).__name__}"
+        )
     if grad_outputs is None or (isinstance(grad_outputs, Tensor) and len(outputs) == 1):
         grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
     if len(grad_outputs) != len(outputs):

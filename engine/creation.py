@@ -13,12 +13,14 @@ from engine.tensor import DEFAULT_FLOAT, Tensor
 Shape = int | Sequence[int]
 
 
-def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
+def _shape(shape: tuple[Any, ...], op: str) -> tuple[int, ...]:
     """Accept zeros(2, 3) and zeros((2, 3)) alike."""
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
         shape = tuple(shape[0])
-    if any(int(s) < 0 for s in shape):
-        raise ValueError(f"negative dimension in shape {shape}")
+    if not all(isinstance(s, (int, np.integer)) for s in shape):
+        raise TypeError(f"{op}: a shape is made of ints, got {shape!r}")
+    if any(s < 0 for s in shape):
+        raise ValueError(f"{op}: negative dimension in shape {shape}")
     return tuple(int(s) for s in shape)
 
 
@@ -36,23 +38,25 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str 
 
 
 def zeros(*shape: Any, dtype: Any = DEFAULT_FLOAT, requires_grad: bool = False) -> Tensor:
-    return _make(np.zeros(_shape(shape), dtype=dtype), requires_grad)
+    return _make(np.zeros(_shape(shape, "zeros"), dtype=dtype), requires_grad)
 
 
 def ones(*shape: Any, dtype: Any = DEFAULT_FLOAT, requires_grad: bool = False) -> Tensor:
-    return _make(np.ones(_shape(shape), dtype=dtype), requires_grad)
+    return _make(np.ones(_shape(shape, "ones"), dtype=dtype), requires_grad)
 
 
 def full(shape: Shape, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     if dtype is None:
         dtype = DEFAULT_FLOAT if isinstance(fill_value, float) else np.asarray(fill_value).dtype
-    return _make(np.full(_shape((shape,)), fill_value, dtype=dtype), requires_grad)
+    return _make(np.full(_shape((shape,), "full"), fill_value, dtype=dtype), requires_grad)
 
 
 def arange(
     start: float, stop: float | None = None, step: float = 1, dtype: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """Like np.arange; integer arguments give int64, any float argument gives float32."""
+    if step == 0:
+        raise ValueError(f"arange: step must not be zero (start={start}, stop={stop})")
     if dtype is None:
         is_float = any(isinstance(v, float) for v in (start, stop, step))
         dtype = DEFAULT_FLOAT if is_float else np.int64
@@ -67,17 +71,19 @@ def linspace(
 
 
 def eye(n: int, m: int | None = None, dtype: Any = DEFAULT_FLOAT, requires_grad: bool = False) -> Tensor:
+    if n < 0 or (m is not None and m < 0):
+        raise ValueError(f"eye: the number of rows and columns must be >= 0, got n={n}, m={m}")
     return _make(np.eye(n, m, dtype=dtype), requires_grad)
 
 
 def rand(*shape: Any, dtype: Any = DEFAULT_FLOAT, requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1), drawn from dagrad's generator (see manual_seed)."""
-    return _make(generator().random(_shape(shape)).astype(dtype), requires_grad)
+    return _make(generator().random(_shape(shape, "rand")).astype(dtype), requires_grad)
 
 
 def randn(*shape: Any, dtype: Any = DEFAULT_FLOAT, requires_grad: bool = False) -> Tensor:
     """Standard normal, drawn from dagrad's generator (see manual_seed)."""
-    return _make(generator().standard_normal(_shape(shape)).astype(dtype), requires_grad)
+    return _make(generator().standard_normal(_shape(shape, "randn")).astype(dtype), requires_grad)
 
 
 def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:

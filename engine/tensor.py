@@ -40,8 +40,19 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     if array.dtype.kind not in "biuf":
         raise TypeError(f"Tensor: unsupported dtype {array.dtype}; dagrad supports bool, integer and float tensors")
     if dtype is not None:
-        array = array.astype(np.dtype(dtype), copy=False)
+        array = array.astype(_dtype("Tensor", dtype), copy=False)
     return array
+
+
+def _dtype(op: str, dtype: Any) -> np.dtype:
+    """np.dtype(dtype), restricted to what dagrad supports, with an error naming the op."""
+    try:
+        result = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{op}: unknown dtype {dtype!r}; use e.g. 'float32', 'float64', 'int64' or 'bool'") from None
+    if result.kind not in "biuf":
+        raise TypeError(f"{op}: unsupported dtype {result}; dagrad supports bool, integer and float tensors")
+    return result
 
 
 class _HookHandle:

@@ -97,7 +97,12 @@ def normalize_axes(op: str, axis: Any, ndim: int, dim: Any = None) -> tuple[int,
         axis = dim
     if axis is None:
         return None
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, (int, np.integer)):
+        axes = (axis,)
+    elif isinstance(axis, (tuple, list)):
+        axes = tuple(axis)
+    else:
+        raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
     result = []
     for a in axes:
         if not isinstance(a, (int, np.integer)):

@@ -12,7 +12,7 @@ import numpy as np
 
 from engine.function import Function
 from engine.ops._util import as_tensor, binary_operands, unbroadcast
-from engine.tensor import Tensor
+from engine.tensor import Tensor, _dtype
 
 # ----- arithmetic ---------------------------------------------------------------------------------
 
@@ -573,7 +573,7 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
 def cast(x: Any, dtype: Any) -> Tensor:
     """A copy of x in `dtype`; the gradient flows back between float dtypes only."""
     x = as_tensor(x)
-    dtype = np.dtype(dtype)
+    dtype = _dtype("astype", dtype)
     if dtype == x.dtype:
         return Clone.apply(x)
     if dtype.kind != "f" or x.dtype.kind != "f":
