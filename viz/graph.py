@@ -9,8 +9,10 @@ Choices (see the package notes in viz/__init__.py):
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import graphviz
@@ -38,7 +40,62 @@ BOOKKEEPING = {"shapes", "in_shape", "kept", "count", "weights", "has_bias", "li
 
 
 class DagradGraph(graphviz.Digraph):
-    """A graphviz.Digraph that displays inline in Jupyter through dagrad's renderer (no system dot needed)."""
+    """A graphviz.Digraph whose Jupyter display, .pipe() and .render() go through dagrad's renderer (system
+    dot when installed, else the pip-only graphviz-pure), so torchviz-style `g.render("out", format="png")`
+    works right after pip install."""
+
+    def pipe(
+        self,
+        format: str | None = None,
+        renderer: str | None = None,
+        formatter: str | None = None,
+        neato_no_op: bool | int | None = None,
+        quiet: bool = False,
+        *,
+        engine: str | None = None,
+        encoding: str | None = None,
+    ) -> bytes | str:
+        from viz.render import pipe
+
+        _check_dot_only("pipe", renderer, formatter, neato_no_op, engine)
+        data = pipe(self, format or self.format or "svg")
+        return data.decode(encoding) if encoding else data
+
+    def render(
+        self,
+        filename: str | os.PathLike[str] | None = None,
+        directory: str | os.PathLike[str] | None = None,
+        view: bool = False,
+        cleanup: bool = False,
+        format: str | None = None,
+        renderer: str | None = None,
+        formatter: str | None = None,
+        neato_no_op: bool | int | None = None,
+        quiet: bool = False,
+        quiet_view: bool = False,
+        *,
+        outfile: str | os.PathLike[str] | None = None,
+        engine: str | None = None,
+        raise_if_result_exists: bool = False,
+        overwrite_source: bool = False,
+    ) -> str:
+        """Save the DOT source to `filename` and the picture to `filename.<format>` (or `outfile`)."""
+        from viz.render import render
+
+        _check_dot_only("render", renderer, formatter, neato_no_op, engine)
+        if view:
+            raise ValueError("DagradGraph.render: view=True is not supported; open the returned path yourself")
+        fmt = format or (Path(outfile).suffix[1:] if outfile else None) or self.format or "svg"
+        source_path = Path(self.save(filename, directory=directory))
+        target = Path(outfile) if outfile is not None else source_path.with_name(f"{source_path.name}.{fmt}")
+        if raise_if_result_exists and target.exists():
+            raise FileExistsError(f"DagradGraph.render: {target} already exists")
+        if target.suffix[1:] != fmt:
+            target = target.with_name(f"{target.name}.{fmt}")
+        render(self, target)
+        if cleanup:
+            source_path.unlink()
+        return str(target)
 
     def _repr_svg_(self) -> str:
         from viz.render import pipe
@@ -50,6 +107,14 @@ class DagradGraph(graphviz.Digraph):
         if (include is not None and mimetype not in include) or (exclude is not None and mimetype in exclude):
             return {}
         return {mimetype: self._repr_svg_()}
+
+
+def _check_dot_only(method: str, renderer: Any, formatter: Any, neato_no_op: Any, engine: Any) -> None:
+    if renderer or formatter or neato_no_op or engine not in (None, "dot"):
+        raise ValueError(
+            f"DagradGraph.{method}: only the dot layout without renderer/formatter options is supported; "
+            "for other engines use graphviz.Source(graph.source) with a system Graphviz"
+        )
 
 
 @dataclass

@@ -125,3 +125,17 @@ def test_subgraphs_keep_working_with_the_digraph_subclass(tmp_path):
     with g.subgraph(name="cluster_extra") as extra:
         extra.node("note", label="added by hand")
     assert "added by hand" in svgtext.texts(pipe(g, "svg"))
+
+
+def test_graphviz_style_pipe_and_render_use_the_pip_only_renderer(graph, tmp_path):
+    assert graph.pipe(format="png")[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "Tanh" in svgtext.texts(graph.pipe(format="svg", encoding="utf-8"))
+    written = graph.render(tmp_path / "torchviz_style", format="png")  # what torchviz users type
+    assert written == str(tmp_path / "torchviz_style.png")
+    assert Image.open(written).format == "PNG" and (tmp_path / "torchviz_style").read_text() == graph.source
+    cleaned = graph.render(tmp_path / "clean", format="svg", cleanup=True)
+    assert cleaned.endswith("clean.svg") and not (tmp_path / "clean").exists()
+    with pytest.raises(ValueError, match="only the dot layout"):
+        graph.pipe(format="svg", engine="neato")
+    with pytest.raises(ValueError, match="view=True is not supported"):
+        graph.render(tmp_path / "v", view=True)
