@@ -215,6 +215,16 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean", label_smo
         target_array = target_array.reshape(1, *target_array.shape)
     _logits_2d("cross_entropy", input)
     n, c = input.shape
+    if isinstance(target, Tensor) and target.requires_grad:
+        # Probability targets that need a gradient: the composite form differentiates both inputs.
+        probabilities = target.reshape(1, -1) if single else target
+        if probabilities.shape != input.shape:
+            raise ValueError(
+                f"cross_entropy: probability targets must have the input's shape {input.shape}, got {target.shape}"
+            )
+        smoothed = probabilities * (1.0 - label_smoothing) + label_smoothing / c if label_smoothing else probabilities
+        loss = -(smoothed * engine.log_softmax(input, axis=1)).sum(axis=1)
+        return _reduce(loss.reshape(()) if single else loss, reduction)
     if target_array.dtype.kind == "f":
         if target_array.shape == (n,):
             _class_indices("cross_entropy", target_array, n, c)  # raises: float class indices
