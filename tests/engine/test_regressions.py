@@ -1,0 +1,108 @@
+"""Minimal reproductions of engine bugs found by the torch comparisons and the differential fuzzer.
+
+Each test is named after the bug it pins; the docstring says what used to happen.
+"""
+
+import numpy as np
+import pytest
+import torch
+
+import engine
+from tests.engine.torch_compare import assert_close, compare
+
+
+def test_erf_and_exact_gelu_of_a_zero_dimensional_tensor():
+    """erf / gelu of a 0-d tensor raised AttributeError ('float' object has no attribute 'astype')."""
+    compare(engine.erf, torch.erf, np.array(0.5))
+    compare(engine.gelu, torch.nn.functional.gelu, np.array(0.0))
+
+
+def test_pow_gradient_of_the_base_at_zero_base_and_zero_exponent():
+    """d(x**y)/dx at x = 0, y = 0 was 0 * inf = nan; torch gives 0."""
+    compare(lambda x, y: x**y, lambda x, y: x**y, np.array([0.0, 2.0]), np.array([0.0, 0.0]))
+
+
+def test_two_int_transpose_of_a_matrix_swaps_axes():
+    """x.transpose(0, 1) on a 2-D tensor was read as the identity permutation (NumPy) instead of a swap."""
+    compare(lambda t: t.transpose(0, 1), lambda t: t.transpose(0, 1), np.arange(6.0).reshape(2, 3))
+    compare(lambda t: t.transpose(-2, -1), lambda t: t.transpose(-2, -1), np.arange(6.0).reshape(2, 3))
+
+
+def test_explicit_float64_dtype_does_not_round_through_float32():
+    """engine.tensor(0.1, dtype='float64') went float -> float32 -> float64 and lost 8 digits."""
+    assert engine.tensor(0.1, dtype="float64").item() == 0.1
+
+
+def test_numpy_scalar_exponent_does_not_upcast_a_float32_tensor():
+    """float32 ** np.float64(2.5) gave float64 (NumPy's strong scalar), torch keeps float32."""
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    out = x ** np.float64(2.5)
+    assert out.dtype == (torch.tensor([1.0]) ** np.float64(2.5)).numpy().dtype == np.float32
+
+
+def test_double_backward_through_a_saved_output_used_by_later_ops():
+    """Hessian-vector products of tanh(x @ w) ... failed with 'backward through the graph a second time':
+    create_graph rebuilt the saved output as a second Tensor with the same node, so the second backward
+    visited (and released) the Tanh node twice."""
+    values = np.array([[0.3, -0.7], [1.1, 0.2]])
+    mine, theirs = engine.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    results = []
+    for lib, w in ((engine, mine), (torch, theirs)):
+        hidden = (w @ w).tanh()
+        loss = (hidden * hidden.sum()).sum()
+        autograd_grad = engine.grad if lib is engine else torch.autograd.grad
+        (g,) = autograd_grad(loss, w, create_graph=True)
+        (h,) = autograd_grad((g * g).sum(), w)
+        results.append((g, h))
+    assert_close(results[0][0], results[1][0])
+    assert_close(results[0][1], results[1][1])
+
+
+def test_detect_anomaly_inspects_ndarray_results():
+    """detect_anomaly never fired: it looked at value.data, which on an ndarray is a memoryview."""
+    x = engine.tensor(np.array([-1.0]), requires_grad=True)
+    with pytest.raises(FloatingPointError, match="Log"), engine.detect_anomaly(), np.errstate(invalid="ignore"):
+        x.log()
+
+
+def test_in_place_change_of_an_input_the_backward_does_not_read_is_allowed():
+    """Sum/Add do not read their inputs in backward, yet modifying one in place made backward raise.
+    torch only checks tensors that were saved for backward."""
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    loss = y.sum()
+    with engine.no_grad():
+        y.add_(1.0)
+    loss.backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+
+
+def test_gradcheck_reports_a_plain_index():
+    """The gradcheck mismatch message showed '(np.int64(0),)' instead of '(0,)'."""
+
+    class Wrong(engine.Function):
+        def forward(ctx, x):
+            return x * 2
+
+        def backward(ctx, grad):
+            return grad
+
+    with pytest.raises(engine.GradcheckError, match=r"index \(0,\)"):
+        engine.gradcheck(Wrong.apply, [engine.tensor(np.array([1.0]), requires_grad=True)])
+
+
+@pytest.mark.parametrize(
+    ("call", "kind", "message"),
+    [
+        (lambda: engine.ones(2, 3).sum(axis=1.0), TypeError, "sum: axis must be an int or a tuple of ints"),
+        (lambda: engine.arange(0, 4, 0), ValueError, "arange: step must not be zero"),
+        (lambda: engine.eye(-1), ValueError, "eye: the number of rows and columns must be >= 0"),
+        (lambda: engine.ones(2).astype("complex128"), TypeError, "astype: unsupported dtype complex128"),
+        (lambda: engine.tensor([1.0], dtype="floot"), TypeError, "Tensor: unknown dtype 'floot'"),
+        (lambda: engine.grad(3.0, engine.ones(1, requires_grad=True)), TypeError, "grad: outputs and inputs"),
+    ],
+)
+def test_bad_arguments_that_used_to_give_bare_errors(call, kind, message):
+    """These raised NumPy/Python errors that named no dagrad function (or, for complex, no error)."""
+    with pytest.raises(kind, match=message):
+        call()
