@@ -70,9 +70,10 @@ class Program:
         self.trace.append(f"leaf{len(self.leaves) - 1} {shape}")
         return value
 
-    def pick(self, accept: Callable[[Value], bool] = lambda v: True) -> Value | None:
-        candidates = [v for v in self.pool if accept(v)]
-        return self.draw(st.sampled_from(candidates)) if candidates else None
+    def pick(self, fallback: Value, accept: Callable[[Value], bool]) -> Value:
+        """An earlier value that `accept`s (reuse makes shared subexpressions), else `fallback` itself."""
+        candidates = [v for v in self.pool if accept(v)] + [fallback]
+        return self.draw(st.sampled_from(candidates))
 
 
 def apply(x: Value, mine: Callable, theirs: Callable, *others: Value) -> Value:
@@ -121,7 +122,7 @@ def op_unary(p: Program, x: Value) -> Value:
 
 def op_binary(p: Program, x: Value) -> Value:
     case = p.draw(st.sampled_from(BINARY), "binary")
-    y = p.pick(lambda v: _broadcastable(v.shape, x.shape))
+    y = p.pick(x, lambda v: _broadcastable(v.shape, x.shape))
     x, y = into(x, *case.x_domain), into(y, *case.y_domain)
     if case.kink_on_ties:
         same_branch(np.sign(x.array - y.array), torch.sign(x.theirs - y.theirs))
@@ -148,7 +149,7 @@ def op_scalar_side(p: Program, x: Value) -> Value:
 
 
 def op_where(p: Program, x: Value) -> Value:
-    y = p.pick(lambda v: _broadcastable(v.shape, x.shape))
+    y = p.pick(x, lambda v: _broadcastable(v.shape, x.shape))
     condition = x.array > 0.1  # decided once, handed to both libraries
     p.trace.append("where")
     return apply(
@@ -286,7 +287,7 @@ def op_index(p: Program, x: Value) -> Value:
 def op_join(p: Program, x: Value) -> Value:
     stack = p.draw(st.booleans()) or x.mine.ndim == 0
     if stack:
-        y = p.pick(lambda v: v.shape == x.shape)
+        y = p.pick(x, lambda v: v.shape == x.shape)
         axis = p.draw(st.integers(-x.mine.ndim - 1, x.mine.ndim))
         p.trace.append(f"stack({axis})")
         return apply(x, lambda a, b: engine.stack([a, b, a], axis=axis), lambda a, b: torch.stack([a, b, a], axis), y)
@@ -297,7 +298,7 @@ def op_join(p: Program, x: Value) -> Value:
             s == t for i, (s, t) in enumerate(zip(v.shape, x.shape)) if i != axis % x.mine.ndim
         )
 
-    y = p.pick(fits)
+    y = p.pick(x, fits)
     p.trace.append(f"cat({axis})")
     return apply(x, lambda a, b: engine.cat([a, b], axis=axis), lambda a, b: torch.cat([a, b], axis), y)
 
@@ -358,7 +359,7 @@ def build_program(data: Any) -> Program:
     for _ in range(data.draw(st.integers(1, 8), label="steps")):
         op = data.draw(st.sampled_from(OPS), label="op")
         x = shrink(data.draw(st.sampled_from(p.pool), label="operand"))
-        with np.errstate(all="raise"):  # an op producing inf/nan here means a broken domain guard
+        with np.errstate(over="raise", divide="raise", invalid="raise"):  # inf/nan here: a broken domain guard
             result = op(p, x)
         assert_same(result.mine, result.theirs, "forward", p.trace)
         assert result.mine.requires_grad == result.theirs.requires_grad, f"requires_grad differs: {p.trace}"
