@@ -237,3 +237,11 @@ def test_binary_losses_validate_their_targets() -> None:
         F.binary_cross_entropy(engine.tensor([1.5]), [1.0])
     with pytest.raises(ValueError, match=r"-1 or \+1"):
         F.hinge_loss(engine.tensor([0.5, 0.2]), [0.0, 1.0])
+
+
+def test_fused_bce_with_logits_passes_gradcheck_and_gradgradcheck() -> None:
+    rng = np.random.default_rng(11)
+    x = engine.tensor(rng.normal(size=(3, 2)) * 2, requires_grad=True)
+    y = engine.tensor(rng.uniform(size=(3, 2)), requires_grad=True)
+    assert engine.gradcheck(lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction="sum"), [x, y])
+    assert engine.gradgradcheck(lambda a, b: F.binary_cross_entropy_with_logits(a, b), [x, y])
