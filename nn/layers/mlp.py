@@ -45,7 +45,7 @@ class MLP(Sequential):
     def __init__(
         self,
         in_features: int,
-        hidden_sizes: Sequence[int],
+        hidden_sizes: Sequence[int] | int,
         out_features: int,
         activation: str = "relu",
         dropout: float = 0.0,
@@ -56,7 +56,10 @@ class MLP(Sequential):
             raise ValueError(f"MLP: unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"MLP: dropout must be in [0, 1), got {dropout}")
-        sizes = [int(in_features), *[int(h) for h in hidden_sizes], int(out_features)]
+        hidden = [hidden_sizes] if isinstance(hidden_sizes, int) else list(hidden_sizes)
+        if any(int(h) <= 0 for h in hidden):
+            raise ValueError(f"MLP: hidden sizes must be positive, got {hidden}")
+        sizes = [int(in_features), *[int(h) for h in hidden], int(out_features)]
         layers: list[Module] = []
         for index, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
             layers.append(Linear(fan_in, fan_out, dtype=dtype))
@@ -89,6 +92,3 @@ class MLP(Sequential):
                 init.xavier_uniform_(layer.weight, gain=gain)
             if layer.bias is not None:
                 init.zeros_(layer.bias)
-
-    def extra_repr(self) -> str:
-        return ""

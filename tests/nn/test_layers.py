@@ -249,3 +249,10 @@ def test_init_is_reproducible_and_rejects_1d_fans() -> None:
         nn.init.xavier_uniform_(nn.Parameter(np.zeros(3)))
     assert nn.init.calculate_gain("leaky_relu", 0.2) == pytest.approx(np.sqrt(2 / 1.04))
     assert nn.init.calculate_gain("tanh") == torch.nn.init.calculate_gain("tanh")
+
+
+def test_mlp_accepts_one_hidden_size_and_rejects_non_positive_ones() -> None:
+    assert [type(m).__name__ for m in nn.MLP(2, 16, 1)] == ["Linear", "ReLU", "Linear"]
+    assert [type(m).__name__ for m in nn.MLP(2, [], 3)] == ["Linear"]
+    with pytest.raises(ValueError, match=r"MLP: hidden sizes must be positive, got \[4, 0\]"):
+        nn.MLP(2, [4, 0], 1)
