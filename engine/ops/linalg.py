@@ -52,9 +52,11 @@ class Linear(Function):
 
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
-        grad2 = grad.reshape((-1, grad.shape[-1]))
+        # rows spelled out, not -1: with 0 features (or 0 rows) a -1 would be ambiguous
+        rows = x.size // x.shape[-1] if x.shape[-1] else int(np.prod(x.shape[:-1]))
+        grad2 = grad.reshape((rows, grad.shape[-1]))
         grad_x = grad @ weight if ctx.needs_input_grad[0] else None
-        grad_w = grad2.T @ x.reshape((-1, x.shape[-1])) if ctx.needs_input_grad[1] else None
+        grad_w = grad2.T @ x.reshape((rows, x.shape[-1])) if ctx.needs_input_grad[1] else None
         if not ctx.has_bias:
             return grad_x, grad_w
         grad_b = grad2.sum(axis=0) if ctx.needs_input_grad[2] else None

@@ -84,7 +84,8 @@ class Softmax(Function):
 
     def forward(ctx, x, axis):
         ctx.axis = axis
-        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+        # initial=-inf: an empty axis has no max, and its softmax is simply empty (as in PyTorch)
+        e = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf))
         out = e / np.sum(e, axis=axis, keepdims=True)
         ctx.save_for_backward(out)
         return out
@@ -99,8 +100,9 @@ class LogSoftmax(Function):
 
     def forward(ctx, x, axis):
         ctx.axis = axis
-        shifted = x - np.max(x, axis=axis, keepdims=True)
-        out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        shifted = x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+        # an empty tensor is its own log_softmax (and the log of its empty sum would warn)
+        out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True)) if x.size else shifted
         ctx.save_for_backward(out)
         return out
 

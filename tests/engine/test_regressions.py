@@ -106,3 +106,18 @@ def test_bad_arguments_that_used_to_give_bare_errors(call, kind, message):
     """These raised NumPy/Python errors that named no dagrad function (or, for complex, no error)."""
     with pytest.raises(kind, match=message):
         call()
+
+
+def test_linear_with_zero_input_features():
+    """Found by the fuzzer: linear on an empty input (a boolean mask that selected nothing) crashed in
+    backward with 'cannot reshape array of size 0 into shape (0)' (a -1 reshape of an empty array)."""
+    compare(engine.linear, torch.nn.functional.linear, np.zeros((0,)), np.ones((2, 0)), np.array([0.5, -1.0]))
+    compare(engine.linear, torch.nn.functional.linear, np.zeros((3, 0)), np.ones((2, 0)))
+
+
+@pytest.mark.parametrize("op", ["softmax", "log_softmax"])
+def test_softmax_of_an_empty_tensor_is_empty(op):
+    """Found by the fuzzer: softmax/log_softmax along an empty axis raised NumPy's 'zero-size array to
+    reduction operation maximum'; torch returns an empty result."""
+    compare(lambda t: getattr(t, op)(0), lambda t: getattr(torch, op)(t, 0), np.zeros((0,)))
+    compare(lambda t: getattr(t, op)(1), lambda t: getattr(torch, op)(t, 1), np.zeros((2, 0)))
