@@ -452,12 +452,12 @@ def neg(x: Any) -> Tensor:
 
 def pow(x: Any, exponent: Any) -> Tensor:
     """x ** exponent; a Python-number exponent is a constant, a Tensor exponent gets a gradient too."""
+    if isinstance(exponent, np.generic) and exponent.ndim == 0 and exponent.dtype.kind in "iuf":
+        exponent = exponent.item()  # a NumPy scalar is a weak scalar too: x (float32) ** np.float64(2) stays float32
     if isinstance(x, Tensor) and isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
         if x.dtype.kind != "f" and (exponent < 0 or isinstance(exponent, float)):
             x = x.astype(np.float32)
         return PowScalar.apply(x, exponent)
-    if isinstance(exponent, np.generic) and exponent.ndim == 0 and exponent.dtype.kind in "iuf":
-        exponent = exponent.item()  # a NumPy scalar is a weak scalar too: x (float32) ** np.float64(2) stays float32
     return Pow.apply(*binary_operands("pow", x, exponent))
 
 
