@@ -145,7 +145,8 @@ class _InterruptGuard:
 
     def __exit__(self, *exc_info: object) -> None:
         if self._installed:
-            signal.signal(signal.SIGINT, self._previous)
+            # getsignal() gives None for a handler installed outside Python; the default is the safe fallback.
+            signal.signal(signal.SIGINT, self._previous if self._previous is not None else signal.SIG_DFL)
 
 
 def fit(
