@@ -111,6 +111,8 @@ def _describe_non_safetensors(head: bytes) -> str | None:
 def read(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """The arrays and the metadata of a safetensors file; ValueError naming the path if it is not one."""
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"load: {path} is a directory; pass the path of a .safetensors file")
     if not path.is_file():
         raise FileNotFoundError(f"load: no such file: {path}")
     raw = path.read_bytes()

@@ -150,6 +150,8 @@ def test_truncated_and_corrupted_files_raise_value_error(tmp_path: Path) -> None
         nn.load(corrupted)
     with pytest.raises(FileNotFoundError, match=r"no such file"):
         nn.load(tmp_path / "missing.safetensors")
+    with pytest.raises(IsADirectoryError, match=r"is a directory"):
+        nn.load(tmp_path)
 
 
 class _Exploit:
