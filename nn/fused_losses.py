@@ -31,7 +31,9 @@ class CrossEntropy(Function):
         shifted = logits - np.max(logits, axis=1, keepdims=True)
         sum_exp = np.sum(np.exp(shifted), axis=1, keepdims=True)
         log_probs = shifted - np.log(sum_exp)
-        per_sample = -np.sum(target * log_probs, axis=1)
+        # Classes with zero target weight contribute nothing, even where a logit is -inf (masked):
+        # 0 * -inf would otherwise be NaN.
+        per_sample = -np.sum(np.where(target != 0, target * log_probs, 0), axis=1)
         ctx.save_for_backward(logits)
         ctx.probs = np.exp(log_probs)
         ctx.target = target

@@ -245,3 +245,12 @@ def test_fused_bce_with_logits_passes_gradcheck_and_gradgradcheck() -> None:
     y = engine.tensor(rng.uniform(size=(3, 2)), requires_grad=True)
     assert engine.gradcheck(lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction="sum"), [x, y])
     assert engine.gradgradcheck(lambda a, b: F.binary_cross_entropy_with_logits(a, b), [x, y])
+
+
+def test_cross_entropy_with_masked_minus_infinity_logits_matches_torch() -> None:
+    logits = np.array([[2.0, -np.inf, 0.5], [-np.inf, 1.0, -1.0]])
+    x, tx = _pair(logits)
+    target = np.array([0, 1])
+    ours, theirs = F.cross_entropy(x, target), TF.cross_entropy(tx, torch.from_numpy(target))
+    assert np.isfinite(ours.item())
+    _check(ours, theirs, x, tx)
