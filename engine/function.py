@@ -47,6 +47,22 @@ _ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
 _SAVED_OUTPUT = -1
 _SAVED_CONSTANT = -2
 
+# Interned small tuples (needs_input_grad flags, saved-value sources): few distinct values, so sharing
+# them keeps per-node allocations (and cycle-collector work) down. Two dicts: (True,) == (1,).
+_SHARED_NEEDS: dict[tuple, tuple] = {}
+_SHARED_SOURCES: dict[tuple, tuple] = {}
+
+
+class _ZeroVersions(dict):
+    """_ZERO_VERSIONS[n] is the shared tuple (0,) * n: the versions of n inputs never modified in place."""
+
+    def __missing__(self, n: int) -> tuple[int, ...]:
+        self[n] = (0,) * n
+        return self[n]
+
+
+_ZERO_VERSIONS = _ZeroVersions()
+
 
 class Function:
     """Base class of every op. Subclass it, write `forward` and `backward`, call `YourOp.apply(...)`."""
@@ -82,24 +98,29 @@ class Function:
         # generator expressions, and no graph bookkeeping at all when nothing is recorded.
         tensors = []
         arrays = []
-        any_requires_grad = False
+        needs = []
+        modified = False  # has any input been modified in place (version > 0)?
         for a in args:
             if isinstance(a, Tensor):
                 tensors.append(a)
                 arrays.append(a.data)
-                if a.requires_grad:
-                    any_requires_grad = True
+                needs.append(a.requires_grad)
+                if a._version:
+                    modified = True
             else:
                 arrays.append(a)
         ctx = cls.__new__(cls)
         ctx._saved = ()
         ctx.scope = state.scope
-        record = any_requires_grad and state.grad_enabled
+        record = True in needs and state.grad_enabled
+        # Small tuples of flags are shared, not allocated per node: every container a node keeps is
+        # one more object for Python's cycle collector to traverse, which dominated deep graphs.
+        needs_key = tuple(needs)
+        ctx.needs_input_grad = _SHARED_NEEDS.setdefault(needs_key, needs_key) if len(needs) <= 4 else needs_key
+        if not record and True in needs:
+            ctx.needs_input_grad = (False,) * len(needs)
         if record:
             ctx.inputs = tuple(tensors)
-            ctx.needs_input_grad = tuple([t.requires_grad for t in tensors])
-        else:
-            ctx.needs_input_grad = (False,) * len(tensors)
         raw = ctx.forward(*arrays, **kwargs)
         # NumPy returns scalars (np.float64) for 0-d results; a Tensor always holds an ndarray.
         out = raw if type(raw) is np.ndarray else np.asarray(raw)
@@ -109,9 +130,10 @@ class Function:
             _check_finite(out, ctx, "forward")
         if record:
             ctx._output_version = 0
-            ctx._saved_versions = tuple([t._version for t in tensors])
+            ctx._saved_versions = tuple([t._version for t in tensors]) if modified else _ZERO_VERSIONS[len(tensors)]
             if ctx._saved:
-                ctx._saved, ctx._saved_sources = _saved_sources(ctx._saved, tensors, raw, out)
+                ctx._saved, sources = _saved_sources(ctx._saved, tensors, raw, out)
+                ctx._saved_sources = _SHARED_SOURCES.setdefault(sources, sources) if len(sources) <= 4 else sources
                 if _SAVED_OUTPUT in ctx._saved_sources:
                     ctx._output_ref = weakref.ref(result)  # create_graph reuses it (see _saved_as_tensor)
             result.requires_grad = True
