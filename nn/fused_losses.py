@@ -33,7 +33,8 @@ class CrossEntropy(Function):
         log_probs = shifted - np.log(sum_exp)
         # Classes with zero target weight contribute nothing, even where a logit is -inf (masked):
         # 0 * -inf would otherwise be NaN.
-        per_sample = -np.sum(np.where(target != 0, target * log_probs, 0), axis=1)
+        weighted = np.multiply(target, log_probs, out=np.zeros_like(log_probs), where=target != 0)
+        per_sample = -np.sum(weighted, axis=1)
         ctx.save_for_backward(logits)
         ctx.probs = np.exp(log_probs)
         ctx.target = target
