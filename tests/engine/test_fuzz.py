@@ -32,7 +32,8 @@ from tests.conftest import LONG_RUN
 from tests.engine.op_cases import BINARY, UNARY
 
 MAX_SIZE = 64  # bigger values are reduced first: keeps each program fast
-RTOL, ATOL = 1e-8, 1e-10
+# (rtol, atol relative to the value's scale) per dtype; float32 programs mainly check that nothing upcasts
+TOLERANCES = {np.dtype(np.float64): (1e-8, 1e-10), np.dtype(np.float32): (2e-3, 2e-4)}
 FULL_DOMAIN = (-3.0, 3.0)
 
 
@@ -56,6 +57,7 @@ class Value:
 class Program:
     data: Any  # hypothesis' st.data() object: every choice is drawn (and shrunk) through it
     rng: np.random.Generator
+    dtype: np.dtype
     leaves: list[Value] = field(default_factory=list)
     pool: list[Value] = field(default_factory=list)
     trace: list[str] = field(default_factory=list)
@@ -64,7 +66,7 @@ class Program:
         return self.data.draw(strategy, label=label)
 
     def leaf(self, shape: tuple[int, ...], scale: float = 1.0) -> Value:
-        values = self.rng.standard_normal(shape) * scale
+        values = (self.rng.standard_normal(shape) * scale).astype(self.dtype)
         value = Value(engine.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True))
         self.leaves.append(value)
         self.trace.append(f"leaf{len(self.leaves) - 1} {shape}")
@@ -327,8 +329,19 @@ def op_matmul(p: Program, x: Value) -> Value:
     return apply(x, engine.linear, F.linear, w, b)
 
 
+def op_cast(p: Program, x: Value) -> Value:
+    """A round trip through the other float dtype (both libraries round the same way)."""
+    p.trace.append("cast round trip")
+    other = "float32" if p.dtype == np.float64 else "float64"
+    return apply(
+        x,
+        lambda t: t.astype(other).astype(p.dtype),
+        lambda t: t.to(getattr(torch, other)).to(getattr(torch, str(p.dtype))),
+    )
+
+
 OPS = [op_unary, op_binary, op_scalar_side, op_where, op_reduce, op_softmax, op_reshape, op_transpose]
-OPS += [op_expand, op_index, op_join, op_matmul]
+OPS += [op_expand, op_index, op_join, op_matmul, op_cast]
 
 
 def _broadcastable(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
@@ -349,11 +362,12 @@ def assert_same(mine: Any, theirs: Any, what: str, trace: list[str]) -> None:
     assert mine.shape == theirs.shape, f"{context}: shape {mine.shape} != torch's {theirs.shape}"
     assert mine.dtype == theirs.dtype, f"{context}: dtype {mine.dtype} != torch's {theirs.dtype}"
     scale = max(1.0, float(np.abs(theirs).max(initial=0.0)))
-    np.testing.assert_allclose(mine, theirs, rtol=RTOL, atol=ATOL * scale, err_msg=context)
+    rtol, atol = TOLERANCES.get(theirs.dtype, (0, 0))
+    np.testing.assert_allclose(mine, theirs, rtol=rtol, atol=atol * scale, err_msg=context)
 
 
-def build_program(data: Any) -> Program:
-    p = Program(data, np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed")))
+def build_program(data: Any, dtype: Any = np.float64) -> Program:
+    p = Program(data, np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed")), np.dtype(dtype))
     base = data.draw(st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple), label="base shape")
     for _ in range(data.draw(st.integers(1, 3), label="leaves")):
         drop = data.draw(st.integers(0, len(base) - 1))
@@ -371,7 +385,7 @@ def build_program(data: Any) -> Program:
 
 
 def check_gradients(p: Program, out: Value, second_order: bool) -> None:
-    weights = p.rng.standard_normal(out.shape)
+    weights = p.rng.standard_normal(out.shape).astype(p.dtype)
     mine_leaves = [leaf.mine for leaf in p.leaves]
     theirs_leaves = [leaf.theirs for leaf in p.leaves]
     grads = engine.grad(
@@ -390,10 +404,10 @@ def check_gradients(p: Program, out: Value, second_order: bool) -> None:
         assert_same(g, gt, f"gradient of leaf {i}", p.trace)
     if not second_order:
         return
-    directions = [p.rng.standard_normal(leaf.shape) for leaf in p.leaves]
+    directions = [p.rng.standard_normal(leaf.shape).astype(p.dtype) for leaf in p.leaves]
     used = [(g, gt, d) for g, gt, d in zip(grads, grads_t, directions) if gt is not None]
-    inner = sum(((g * engine.tensor(d)).sum() for g, _, d in used), engine.tensor(0.0, dtype="float64"))
-    inner_t = sum(((gt * torch.tensor(d)).sum() for _, gt, d in used), torch.tensor(0.0, dtype=torch.float64))
+    inner = sum(((g * engine.tensor(d)).sum() for g, _, d in used), engine.zeros((), dtype=p.dtype))
+    inner_t = sum(((gt * torch.tensor(d)).sum() for _, gt, d in used), torch.tensor(np.zeros((), dtype=p.dtype)))
     second = engine.grad(inner, mine_leaves, allow_unused=True) if inner.requires_grad else [None] * len(p.leaves)
     second_t = (
         torch.autograd.grad(inner_t, theirs_leaves, allow_unused=True)
@@ -409,6 +423,7 @@ def check_gradients(p: Program, out: Value, second_order: bool) -> None:
 
 
 EXAMPLES = 3000 if LONG_RUN else 250
+FLOAT32_EXAMPLES = 1000 if LONG_RUN else 60
 
 
 @settings(max_examples=EXAMPLES, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -417,8 +432,14 @@ def test_fuzz_random_programs_match_torch(data, second_order):
     program = build_program(data)
     out = program.pool[-1]
     check_gradients(program, out, second_order)
-    FUZZ_STATS["examples"] += 1
-    FUZZ_STATS["second_order"] += second_order
 
 
-FUZZ_STATS = {"examples": 0, "second_order": 0}
+@settings(max_examples=FLOAT32_EXAMPLES, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(data=st.data())
+def test_fuzz_float32_programs_stay_float32(data):
+    """The same programs on float32 leaves: every value and every gradient is float32 (no silent upcast),
+    and close to torch's float32 results."""
+    program = build_program(data, np.float32)
+    for value in program.pool:
+        assert value.mine.dtype == np.float32, f"upcast to {value.mine.dtype}: {program.trace}"
+    check_gradients(program, program.pool[-1], second_order=False)
