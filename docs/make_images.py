@@ -15,6 +15,7 @@ import engine
 import nn
 import nn.functional as F
 import viz
+from engine.graph import walk
 
 IMAGES = Path(__file__).resolve().parent / "images"
 
@@ -23,8 +24,11 @@ def small_expression() -> engine.Tensor:
     """y = a·b + a: a is used twice, so its gradient is a sum of two contributions."""
     a = engine.tensor(3.0, dtype="float64", requires_grad=True, name="a")
     b = engine.tensor(-2.0, dtype="float64", requires_grad=True, name="b")
-    y = a * b + a
+    p = a * b
+    p.name = "p"
+    y = p + a
     y.name = "y"
+    p.retain_grad()
     return y
 
 
@@ -33,7 +37,11 @@ def micrograd_expression() -> engine.Tensor:
     b = engine.tensor(2.0, dtype="float64", requires_grad=True, name="b")
     c = a + b
     d = a * b + b**3
-    return (c - d) ** 2 / 2.0 + 10.0 / (c - d) ** 2
+    e = (c - d) ** 2 / 2.0 + 10.0 / (c - d) ** 2
+    for tensor in walk(e):
+        if not tensor.is_leaf:
+            tensor.retain_grad()  # show a gradient on every value
+    return e
 
 
 def trained_model_loss() -> tuple[nn.Module, engine.Tensor]:
@@ -68,8 +76,8 @@ def main(argv: list[str] | None = None) -> list[Path]:
     written.append(viz.render(viz.draw_graph(e), out / "expression.png"))
 
     model, loss = trained_model_loss()
-    written.append(viz.render(viz.draw_graph(loss, params=model, collapse=1), out / "mlp_collapsed.svg"))
-    written.append(viz.render(viz.draw_graph(loss, params=model, collapse=1), out / "mlp_collapsed.png"))
+    written.append(viz.render(viz.draw_graph(loss, params=model, collapse=0), out / "mlp_collapsed.svg"))
+    written.append(viz.render(viz.draw_graph(loss, params=model, collapse=0), out / "mlp_collapsed.png"))
     written.append(viz.render(viz.draw_graph(loss, params=model), out / "mlp_ops.svg"))
     return written
 
