@@ -1,0 +1,6 @@
+"""dagrad's benchmark suite: `python -m bench` (what `make bench` runs) prints one table and records it
+with the date and the machine's facts in bench/RESULTS.md. `python -m bench --quick` is a smoke run.
+
+Every case times dagrad, PyTorch (with NumPy's BLAS thread count) and hand-written NumPy in turns in
+one process, and reports median [min, max] plus the ratios the performance issue sets targets for.
+"""

@@ -1,0 +1,168 @@
+"""Case 1: one training step of an MLP 784-256-128-10 (forward, cross-entropy, backward, SGD), float32.
+
+Three implementations start from the same weights and batch:
+- dagrad: nn.Sequential of nn.Linear / nn.ReLU, nn.functional.cross_entropy, nn.optim.SGD;
+- PyTorch: the same with torch.nn, F.cross_entropy and torch.optim.SGD;
+- hand-written NumPy: the floor a NumPy engine can reach (manual forward and backward, in-place
+  updates); the engine's job is to add almost nothing on top of it.
+The first step's losses are compared, so the three are known to compute the same thing.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import engine
+import nn
+from bench.harness import Row, Settings, Target, interleaved, ratio
+from nn import functional as F
+
+SIZES = (784, 256, 128, 10)
+LEARNING_RATE = 0.01
+
+Weights = list[tuple[np.ndarray, np.ndarray]]
+
+
+def initial_weights(sizes: tuple[int, ...] = SIZES, seed: int = 0) -> Weights:
+    """PyTorch's default Linear initialisation, U(-1/√in, 1/√in), drawn once and shared by everyone."""
+    rng = np.random.default_rng(seed)
+    weights = []
+    for fan_in, fan_out in itertools.pairwise(sizes):
+        bound = 1 / np.sqrt(fan_in)
+        weight = rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32)
+        bias = rng.uniform(-bound, bound, fan_out).astype(np.float32)
+        weights.append((weight, bias))
+    return weights
+
+
+def random_batch(batch: int, features: int = SIZES[0], classes: int = SIZES[-1], seed: int = 1):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((batch, features), dtype=np.float32), rng.integers(0, classes, batch)
+
+
+# ----- dagrad -----------------------------------------------------------------------------------------
+
+
+def dagrad_model(weights: Weights) -> nn.Module:
+    layers: list[nn.Module] = []
+    for k, (weight, bias) in enumerate(weights):
+        linear = nn.Linear(weight.shape[1], weight.shape[0])
+        linear.weight.data[...] = weight
+        linear.bias.data[...] = bias
+        layers.append(linear)
+        if k < len(weights) - 1:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def dagrad_step(weights: Weights, X: np.ndarray, y: np.ndarray, lr: float = LEARNING_RATE) -> Callable[[], float]:
+    model = dagrad_model(weights)
+    optimizer = nn.optim.SGD(model.parameters(), lr=lr)
+    inputs, targets = engine.Tensor(X), engine.Tensor(y)
+
+    def step() -> float:
+        loss = F.cross_entropy(model(inputs), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    return step
+
+
+# ----- PyTorch ----------------------------------------------------------------------------------------
+
+
+def torch_step(torch: Any, weights: Weights, X: np.ndarray, y: np.ndarray, lr: float = LEARNING_RATE):
+    layers = []
+    for k, (weight, bias) in enumerate(weights):
+        linear = torch.nn.Linear(weight.shape[1], weight.shape[0])
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(weight))
+            linear.bias.copy_(torch.from_numpy(bias))
+        layers.append(linear)
+        if k < len(weights) - 1:
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    inputs, targets = torch.from_numpy(X), torch.from_numpy(y)
+
+    def step() -> float:
+        loss = torch.nn.functional.cross_entropy(model(inputs), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    return step
+
+
+# ----- hand-written NumPy -----------------------------------------------------------------------------
+
+
+def numpy_step(weights: Weights, X: np.ndarray, y: np.ndarray, lr: float = LEARNING_RATE) -> Callable[[], float]:
+    """Manual forward and backward of Linear-ReLU-...-Linear + softmax cross-entropy, SGD in place."""
+    params = [(w.copy(), b.copy()) for w, b in weights]
+    rows = np.arange(len(y))
+
+    def step() -> float:
+        activations = [X]
+        for k, (w, b) in enumerate(params):
+            h = activations[-1] @ w.T
+            h += b
+            if k < len(params) - 1:
+                np.maximum(h, 0, out=h)
+            activations.append(h)
+        logits = activations.pop()
+        logits -= logits.max(axis=1, keepdims=True)
+        probs = np.exp(logits, out=logits)
+        probs /= probs.sum(axis=1, keepdims=True)
+        loss = -np.log(probs[rows, y]).mean()
+        grad = probs  # d loss / d logits = (softmax - onehot) / N
+        grad[rows, y] -= 1
+        grad /= len(y)
+        for k in range(len(params) - 1, -1, -1):
+            w, b = params[k]
+            inputs = activations[k]
+            grad_w = grad.T @ inputs
+            grad_b = grad.sum(axis=0)
+            if k > 0:
+                grad = grad @ w
+                grad *= inputs > 0  # ReLU mask: the activation is positive exactly where its input was
+            w -= lr * grad_w
+            b -= lr * grad_b
+        return float(loss)
+
+    return step
+
+
+def run(settings: Settings, batches: tuple[int, ...] = (32, 128, 1024)) -> list[Row]:
+    torch = settings.torch
+    weights = initial_weights()
+    rows = []
+    for batch in batches:
+        X, y = random_batch(batch)
+        implementations = {"dagrad": dagrad_step(weights, X, y), "numpy": numpy_step(weights, X, y)}
+        if torch is not None:
+            implementations["torch"] = torch_step(torch, weights, X, y)
+        first_losses = {name: step() for name, step in implementations.items()}
+        spread = max(first_losses.values()) - min(first_losses.values())
+        if spread > 1e-4 * max(1.0, abs(first_losses["numpy"])):
+            raise AssertionError(f"case 1: the implementations disagree on the first loss: {first_losses}")
+        repeats = settings.repeats(60 if batch >= 1024 else 200, 3)
+        timings = interleaved(implementations, repeats=repeats, warmup=3)
+        row = Row("1 MLP train step", f"784-256-128-10, batch {batch}", "ms", dict(timings))
+        row.ratios["dagrad/numpy"] = ratio(timings, "dagrad", "numpy")
+        if batch in (128, 1024):
+            row.targets.append(Target("dagrad/numpy", row.ratios["dagrad/numpy"], 1.15 if batch == 128 else 1.05))
+        if torch is not None:
+            row.ratios["dagrad/torch"] = ratio(timings, "dagrad", "torch")
+            row.ratios["numpy/torch"] = ratio(timings, "numpy", "torch")
+            if batch in (128, 1024):
+                row.targets.append(Target("dagrad/torch", row.ratios["dagrad/torch"], 0.9))
+        rows.append(row)
+    return rows

@@ -1,0 +1,154 @@
+"""Timing machinery shared by the cases: interleaved repeats, robust statistics, result rows.
+
+Implementations of one case (dagrad, PyTorch, hand-written NumPy, micrograd) are timed in turns
+inside one process (A B C A B C ...), so a slow phase of the machine hits all of them alike and the
+ratios stay meaningful even when the absolute numbers drift.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Seconds per call: the median of the repeats, with the fastest and slowest repeat."""
+
+    median: float
+    low: float
+    high: float
+    repeats: int
+
+    @classmethod
+    def of(cls, samples: list[float]) -> Timing:
+        if not samples:
+            raise ValueError("Timing.of: no samples (a case ran zero repeats)")
+        return cls(statistics.median(samples), min(samples), max(samples), len(samples))
+
+    def scaled(self, factor: float) -> Timing:
+        """The same timing per unit of work, e.g. per op of a chain."""
+        return Timing(self.median * factor, self.low * factor, self.high * factor, self.repeats)
+
+
+@dataclass
+class Row:
+    """One line of the results table: a case configuration and what each implementation measured."""
+
+    case: str
+    config: str
+    unit: str  # how to print the values, see format_value
+    values: dict[str, Timing | float] = field(default_factory=dict)
+    ratios: dict[str, float] = field(default_factory=dict)  # e.g. {"dagrad/torch": 0.8}
+    targets: list[Target] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A goal from the performance issue, e.g. dagrad/torch <= 0.9."""
+
+    label: str
+    value: float
+    limit: float
+    at_most: bool = True  # False: the value must be at least `limit`
+
+    @property
+    def met(self) -> bool:
+        return self.value <= self.limit if self.at_most else self.value >= self.limit
+
+    def __str__(self) -> str:
+        sign = "<=" if self.at_most else ">="
+        verdict = "met" if self.met else "MISSED"
+        return f"{self.label} {format_number(self.value)} {sign} {format_number(self.limit)}: {verdict}"
+
+
+def interleaved(
+    implementations: dict[str, Callable[[], object]],
+    repeats: int,
+    warmup: int = 2,
+    calls_per_repeat: int = 1,
+    slow: dict[str, int] | None = None,
+) -> dict[str, Timing]:
+    """Time each zero-argument callable in turns; each repeat times `calls_per_repeat` calls.
+
+    `slow` maps slow implementations (micrograd) to their own, smaller repeat count; they get no warm-up
+    calls (the caller has already run them once), so they do not stretch the whole benchmark.
+    Python's cycle collector is left as a user's training loop has it (no forced collections: a
+    gc.collect() before each repeat evicts the caches and doubled the measured per-op cost), so an
+    implementation that leaves reference cycles pays for their collection, as it would in real use.
+    """
+    slow = slow or {}
+    for name, run in implementations.items():
+        for _ in range(0 if name in slow else warmup):
+            run()
+    samples: dict[str, list[float]] = {name: [] for name in implementations}
+    for r in range(repeats):
+        for name, run in implementations.items():
+            if r >= slow.get(name, repeats):
+                continue
+            start = time.perf_counter()
+            for _ in range(calls_per_repeat if name not in slow else 1):
+                run()
+            calls = calls_per_repeat if name not in slow else 1
+            samples[name].append((time.perf_counter() - start) / calls)
+    return {name: Timing.of(values) for name, values in samples.items()}
+
+
+def ratio(values: dict[str, Timing | float], numerator: str, denominator: str) -> float:
+    """median(numerator) / median(denominator)."""
+    a, b = values[numerator], values[denominator]
+    a = a.median if isinstance(a, Timing) else a
+    b = b.median if isinstance(b, Timing) else b
+    return a / b
+
+
+def format_number(value: float) -> str:
+    if value == 0:
+        return "0"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3g}" if abs(value) < 1 else f"{value:.2f}"
+
+
+_SCALES = {"s": 1.0, "ms": 1e3, "us": 1e6}
+
+
+def format_value(value: Timing | float, unit: str) -> str:
+    """A Timing in `unit` (s, ms, us) as 'median [min, max]'; a plain number as is with its unit."""
+    if isinstance(value, Timing):
+        scale = _SCALES[unit]
+        median, low, high = (format_number(v * scale) for v in (value.median, value.low, value.high))
+        return f"{median} [{low}, {high}] {unit}"
+    return f"{format_number(value)} {unit}"
+
+
+def render_table(rows: list[Row], implementations: tuple[str, ...]) -> str:
+    """A Markdown table: one row per case configuration, one column per implementation, then ratios."""
+    headers = ["case", "config", *implementations, "ratios", "targets"]
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    for row in rows:
+        cells = [row.case, row.config]
+        cells += [format_value(row.values[name], row.unit) if name in row.values else "" for name in implementations]
+        cells.append(", ".join(f"{k} {format_number(v)}" for k, v in row.ratios.items()))
+        targets = "; ".join(str(t) for t in row.targets)
+        if row.note:
+            targets = f"{targets}; {row.note}" if targets else row.note
+        cells.append(targets)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every case receives: the torch module (None when absent) and the run's size."""
+
+    torch: object | None
+    quick: bool = False
+
+    def repeats(self, full: int, quick: int = 3) -> int:
+        return quick if self.quick else full

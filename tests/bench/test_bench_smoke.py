@@ -1,0 +1,61 @@
+"""The benchmark suite stays runnable: a quick run of one tiny case, and the checks it reports can fail.
+
+No timing assertions here (speed is measured by `make bench`, not by unit tests).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import engine
+from bench import __main__ as bench_main
+from bench.cases import memory, per_op
+from bench.harness import Row, Settings, Target, Timing, interleaved, render_table
+
+
+def test_quick_run_of_the_per_op_case_prints_a_table(capsys):
+    assert bench_main.main(["--quick", "--case", "3", "--no-write"]) == 0
+    out = capsys.readouterr().out
+    assert "| 3 per-op overhead |" in out
+    assert "numpy:" in out and "BLAS" in out  # machine facts come with the table
+
+
+def test_per_op_case_reports_dagrad_per_op_time_without_torch():
+    rows = per_op.run(Settings(torch=None, quick=True), ops=10)
+    assert [r.case for r in rows] == ["3 per-op overhead"] * 2
+    for row in rows:
+        timing = row.values["dagrad"]
+        assert isinstance(timing, Timing) and 0 < timing.low <= timing.median <= timing.high
+        assert row.targets == []  # no torch, so no ratio to judge
+
+
+def test_interleaved_times_every_implementation_and_limits_slow_ones():
+    calls = {"a": 0, "b": 0}
+
+    def a() -> None:
+        calls["a"] += 1
+
+    def b() -> None:
+        calls["b"] += 1
+
+    timings = interleaved({"a": a, "b": b}, repeats=4, warmup=1, slow={"b": 2})
+    assert timings["a"].repeats == 4 and timings["b"].repeats == 2
+    assert calls == {"a": 5, "b": 2}  # a: 1 warm-up + 4, b: no warm-up, 2 repeats
+
+
+def test_targets_and_table_show_met_and_missed():
+    row = Row("1 demo", "config", "ms", {"dagrad": Timing.of([0.002, 0.001, 0.003])})
+    row.targets += [Target("x", 0.8, 0.9), Target("y", 2.0, 1.5), Target("z", 2000, 1000, at_most=False)]
+    table = render_table([row], ("dagrad", "torch"))
+    assert "2.00 [1.00, 3.00] ms" in table
+    assert "x 0.8 <= 0.9: met" in table and "y 2.00 <= 1.50: MISSED" in table and "z 2,000 >= 1,000: met" in table
+
+
+def test_cycle_check_finds_a_reference_cycle_through_dagrad_objects():
+    a = engine.Tensor(np.ones(2, np.float32))
+    a.name = None
+    a._hooks = [a]  # a Tensor that references itself: only the cycle collector can free it
+    del a
+    found, ours, names = memory.cyclic_garbage()
+    assert found >= 1 and ours >= 1 and "Tensor" in names
+    assert memory.cyclic_garbage()[1] == 0  # gc.garbage was cleared and collection restored
