@@ -62,7 +62,7 @@ def run(ctx: LessonContext) -> None:
     check(np.array_equal(output, XOR_TARGETS), "the hand-set ReLU net outputs XOR exactly", str(output.ravel()))
 
     seeds = 10 if ctx.quick else 20
-    steps = 500 if ctx.quick else 1000
+    steps = 300 if ctx.quick else 1000
     rates, examples = {}, {}
     for hidden in (2, 8):
         successes, losses = 0, []

@@ -1,10 +1,14 @@
-"""`python -m demos main`: every listed output exists and is a real picture / page / derivation."""
+"""`python -m demos main`: every listed output exists and is a real picture / page / derivation.
 
+One test on purpose: the job runs once, and pytest-xdist would otherwise rerun a module fixture per worker.
+"""
+
+import contextlib
 import html
+import io
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from demos import main
@@ -21,46 +25,35 @@ OUTPUTS = (
 )
 
 
-@pytest.fixture(scope="module")
-def main_job_output(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    out = tmp_path_factory.mktemp("main_job")
-    capture = out / "stdout.txt"
-    import contextlib
-
-    with capture.open("w") as stream, contextlib.redirect_stdout(stream):
-        assert main(["main", "--quick", "--out", str(out)]) == 0
-    return out, capture.read_text()
-
-
-def test_main_job_lists_every_output(main_job_output: tuple[Path, str]) -> None:
-    out, stdout = main_job_output
-    for name in OUTPUTS:
-        assert (out / name).exists(), name
-        assert str(out / name) in stdout, f"{name} not listed"
-
-
-@pytest.mark.parametrize("name", [n for n in OUTPUTS if n.endswith(".png")])
-def test_pngs_are_non_trivial_images(main_job_output: tuple[Path, str], name: str) -> None:
-    with Image.open(main_job_output[0] / name) as image:
+def check_png(path: Path) -> None:
+    with Image.open(path) as image:
         image.load()
-        assert image.format == "PNG"
-        assert image.width >= 300 and image.height >= 100, image.size
-        assert len(np.unique(np.asarray(image.convert("L")))) > 16, "image is (nearly) blank"
+        assert image.format == "PNG", path
+        assert image.width >= 300 and image.height >= 100, (path, image.size)
+        assert len(np.unique(np.asarray(image.convert("L")))) > 16, f"{path} is (nearly) blank"
 
 
-def test_svgs_contain_the_labels(main_job_output: tuple[Path, str]) -> None:
-    model_svg = (main_job_output[0] / "model_graph.svg").read_text()
+def test_main_job_writes_and_lists_every_output(tmp_path: Path) -> None:
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        assert main(["main", "--quick", "--out", str(tmp_path)]) == 0
+    report = stdout.getvalue()
+    for name in OUTPUTS:
+        assert (tmp_path / name).exists(), name
+        assert str(tmp_path / name) in report, f"{name} not listed"
+    for name in OUTPUTS:
+        if name.endswith(".png"):
+            check_png(tmp_path / name)
+
+    model_svg = (tmp_path / "model_graph.svg").read_text()
     assert model_svg.lstrip().startswith(("<?xml", "<svg")) and "<text" in model_svg
-    assert "Linear" in model_svg and "ReLU" in model_svg  # modules collapsed into one box each
-    expression_svg = html.unescape((main_job_output[0] / "expression_graph.svg").read_text())
+    assert "Linear" in model_svg and "ReLU" in model_svg  # one box per module
+    expression_svg = html.unescape((tmp_path / "expression_graph.svg").read_text())
     for label in ("-4.0000", "-0.5000", "-3.5000", "4.5000"):  # a, de/da, de/db, e
         assert label in expression_svg, label
 
-
-def test_explain_trace_and_stepper(main_job_output: tuple[Path, str]) -> None:
-    out, stdout = main_job_output
-    trace = (out / "expression_explain.txt").read_text()
+    trace = (tmp_path / "expression_explain.txt").read_text()
     assert "Mul" in trace and "-0.5" in trace and "-3.5" in trace
-    page = (out / "backprop_steps.html").read_text()
+    page = (tmp_path / "backprop_steps.html").read_text()
     assert page.lstrip().lower().startswith("<!doctype html") and "<svg" in page
-    assert "de/da = -0.5000" in stdout and "de/db = -3.5000" in stdout
+    assert "de/da = -0.5000" in report and "de/db = -3.5000" in report
