@@ -35,6 +35,9 @@ COLORS = {
     "muted": "#64748b",
 }
 RANKDIRS = ("LR", "RL", "TB", "BT")
+# Above this many estimated virtual nodes (rank spans of edges), long edges leave from proxies.
+LONG_EDGE_BUDGET = 1500
+LONG_EDGE_SPAN = 4
 # Op attributes that are backward bookkeeping rather than settings a reader cares about.
 BOOKKEEPING = {"shapes", "in_shape", "kept", "count", "weights", "has_bias", "linear", "sign", "mask"}
 
@@ -453,6 +456,7 @@ class _Builder:
             return self.ids.tensors.get(id(tensor)) or box_ids[self.group[id(tensor)]]
 
         seen_box_edges: set[tuple[str, str]] = set()
+        long_edges = self._long_edges(visible, box_ids)
         count = 0
         for tensor in self.order:
             node = tensor.grad_fn
@@ -470,6 +474,8 @@ class _Builder:
                     if (source, target) in seen_box_edges:
                         continue
                     seen_box_edges.add((source, target))
+                if (source, target) in long_edges:
+                    source = self._proxy(graph, parent, f"px{count}")
                 count += 1
                 edge_id = f"dg_e{count}"
                 attrs = {"id": edge_id}
@@ -489,6 +495,52 @@ class _Builder:
                 if box is None:
                     self.ids.out_edges[key] = edge_id
                 graph.edge(target, self.ids.tensors[key], **attrs)
+
+    def _long_edges(self, visible: Any, box_ids: dict[str, str]) -> set[tuple[str, str]]:
+        """Edges to draw from a small copy ("proxy") of their source, placed next to the consumer.
+
+        Graphviz's dot routes an edge spanning k ranks through k virtual nodes, and its positioning pass
+        grows much faster than linearly with them: a tensor reused across a long chain (shared weights, a
+        skip input) makes even a 200-node graph take minutes in graphviz-pure. When the estimated number of
+        virtual nodes passes LONG_EDGE_BUDGET, edges longer than LONG_EDGE_SPAN ranks leave from a proxy.
+        """
+        rank: dict[str, int] = {}
+        edges: list[tuple[str, str]] = []
+        for tensor in self.order:
+            node = tensor.grad_fn
+            if node is None:
+                continue
+            box = self.group.get(id(tensor))
+            target = box_ids[box] if box is not None else self.ids.ops[id(tensor)]
+            sources = [s for s in (visible(p) for p in node.inputs) if s != target]
+            edges += [(s, target) for s in sources]
+            rank[target] = max([rank.get(s, 0) + 1 for s in sources] + [1, rank.get(target, 0)])
+            if id(tensor) in self.ids.tensors:
+                rank[self.ids.tensors[id(tensor)]] = rank[target] + 1
+        first_use: dict[str, int] = {}
+        for source, target in edges:
+            if source not in rank:  # a leaf sits next to its earliest consumer
+                first_use[source] = min(first_use.get(source, rank[target]), rank[target])
+        spans = {(s, t): rank[t] - rank.get(s, first_use.get(s, rank[t]) - 1) for s, t in edges}
+        if sum(max(span - 1, 0) for span in spans.values()) <= LONG_EDGE_BUDGET:
+            return set()
+        return {edge for edge, span in spans.items() if span > LONG_EDGE_SPAN}
+
+    def _proxy(self, graph: DagradGraph, tensor: Tensor, proxy_id: str) -> str:
+        name = self.names.get(id(tensor)) or tensor.name
+        if not name:
+            made_by = tensor.grad_fn.name if tensor.grad_fn is not None else "input"
+            name = f"{made_by} {labels.format_shape(tensor.shape)}"
+        graph.node(
+            proxy_id,
+            id=f"dg_{proxy_id}",
+            shape="box",
+            style="rounded,dashed,filled",
+            fillcolor=COLORS["constant"] if tensor.grad_fn is None else COLORS["value"],
+            fontsize="10",
+            label=f"<↪ {escape_html(name)}>",
+        )
+        return proxy_id
 
     # ----- labels -----------------------------------------------------------------------------------
     def _tensor_attrs(self, tensor: Tensor, node_id: str) -> dict[str, str]:

@@ -30,7 +30,7 @@ PURE_FORMATS = ("svg", "png", "jpg", "jpeg")
 TEXT_FORMATS = ("dot", "gv")
 SUFFIXES = (".svg", ".png", ".jpg", ".jpeg", ".pdf", ".dot", ".gv")
 DEFAULT_DPI = {"png": 150, "jpg": 150, "jpeg": 150, "pdf": 300}
-TIMEOUT_SECONDS = 300
+TIMEOUT_SECONDS = 120
 INSTALL_HINT = "install Graphviz (Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz)"
 
 

@@ -240,3 +240,17 @@ def test_real_mlp_clusters_and_collapse():
     assert len([k for k in _nodes(inner) if k.startswith("m")]) == 2  # 0.0 and 0.1 (depth 2)
     assert "0: Sequential" in inner and "1: Linear(4→1)" in inner  # depth-1 modules stay clusters
     assert inner.count("<B>Linear</B>") == 1  # the op of module 1 is still drawn
+
+
+def test_a_tensor_reused_along_a_long_chain_gets_proxies_so_layout_stays_fast():
+    x = engine.tensor([0.1, 0.2], requires_grad=True, name="x")
+    y = x
+    for i in range(50):  # x feeds ops up to ~100 ranks away: dot would need thousands of virtual nodes
+        y = (y * 1.01 + x) if i % 3 else y.tanh()
+    graph = viz.draw_graph(y.sum())
+    proxies = [line for line in graph.source.splitlines() if re.match(r"\s*px\d+ \[", line)]
+    from_x = [line for line in proxies if "label=<↪ x>" in line]
+    assert len(from_x) > 20  # the distant uses of x leave from copies labelled with its name
+    assert svgtext.texts(pipe(graph, "svg")).count("↪ x") == len(from_x)
+    near = viz.draw_graph((x * 2 + x).sum()).source  # short edges stay direct
+    assert "↪" not in near
