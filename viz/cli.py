@@ -35,7 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="dagrad",
         description="Draw dagrad computation graphs, explain backprop step by step, run the demos.",
-        epilog='Example: dagrad graph --expr "tanh(a*b + c)" --set a=2 b=-3 c=10 -o graph.png --explain',
+        epilog="examples:\n"
+        '  dagrad graph --expr "tanh(a*b + c)" --set a=2 b=-3 c=10 -o graph.png --explain\n'
+        '  dagrad graph --expr "a*a + a" --set a=3 --steps steps.html\n'
+        "  dagrad graph --mlp 2,16,16,1 -o mlp.svg --collapse 0\n"
+        "  dagrad demo xor --quick",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     graph = commands.add_parser(
