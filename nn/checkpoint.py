@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import safetensors.numpy
 
-from engine.random import get_rng_state, set_rng_state
+from engine.random import generator, get_rng_state, set_rng_state
 from nn.history import History
 from nn.module import Module
 from nn.optim.optimizer import Optimizer
@@ -105,7 +105,43 @@ def load_checkpoint(
     arrays, metadata = read(path)
     if _METADATA_KEY not in metadata:
         raise ValueError(f"load_checkpoint: {path} is a safetensors file but not a dagrad training checkpoint")
+    # Everything is read and checked before the model changes: a damaged or crafted header (valid JSON
+    # of the wrong structure) is one clear ValueError, never a KeyError halfway through restoring.
+    try:
+        info, model_state, state, groups, epoch, history = _parse(path, arrays, metadata, optimizer, scheduler)
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as error:
+        if str(error).startswith("load_checkpoint:"):
+            raise
+        raise ValueError(
+            f"load_checkpoint: {path}: the checkpoint metadata is malformed ({type(error).__name__}: {error}); "
+            "the file is damaged or was not written by nn.save_checkpoint"
+        ) from None
+    # Both loads validate before copying; if the optimizer's fails, put the model back as it was, so a
+    # mismatched checkpoint leaves the run untouched.
+    backup = {k: v.data.copy() for k, v in model.state_dict().items()}
+    model.load_state_dict(model_state)
+    try:
+        optimizer.load_state_dict({"state": state, "param_groups": groups})
+    except ValueError:
+        model.load_state_dict(backup)
+        raise
+    if scheduler is not None:
+        scheduler.load_state_dict(info["scheduler"]["state"])
+    set_rng_state(info["rng"])
+    for name, loader in (loaders or {}).items():
+        loader_state = info["loader_rng"].get(name)
+        if loader_state is not None and hasattr(loader, "set_state"):
+            loader.set_state(loader_state)
+    return epoch, history
+
+
+def _parse(
+    path: PathLike, arrays: dict[str, np.ndarray], metadata: dict[str, str], optimizer: Optimizer, scheduler: Any
+) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[int, dict[str, Any]], list[dict[str, Any]], int, History]:
+    """The checkpoint's info, model state, optimizer state and groups, epoch and history (nothing restored yet)."""
     info = json.loads(metadata[_METADATA_KEY])
+    if not isinstance(info, dict):
+        raise TypeError(f"the header holds a JSON {type(info).__name__}, not an object")
     if info.get("format_version") != FORMAT_VERSION:
         raise ValueError(
             f"load_checkpoint: {path} has format version {info.get('format_version')}, expected {FORMAT_VERSION}"
@@ -132,23 +168,12 @@ def load_checkpoint(
     for index, values in info["optimizer"]["state_scalars"].items():
         state.setdefault(int(index), {}).update(values)
     groups = [{**g, "betas": tuple(g["betas"])} if "betas" in g else g for g in info["optimizer"]["param_groups"]]
-    # Both loads validate before copying; if the optimizer's fails, put the model back as it was, so a
-    # mismatched checkpoint leaves the run untouched.
-    backup = {k: v.data.copy() for k, v in model.state_dict().items()}
-    model.load_state_dict(model_state)
-    try:
-        optimizer.load_state_dict({"state": state, "param_groups": groups})
-    except ValueError:
-        model.load_state_dict(backup)
-        raise
-    if scheduler is not None:
-        scheduler.load_state_dict(info["scheduler"]["state"])
-    set_rng_state(info["rng"])
-    for name, loader in (loaders or {}).items():
-        loader_state = info["loader_rng"].get(name)
-        if loader_state is not None and hasattr(loader, "set_state"):
-            loader.set_state(loader_state)
-    return int(info["epoch"]), History.from_dict(info["history"])
+    parts = {"loader_rng": info["loader_rng"], "scheduler state": info["scheduler"]["state"] if scheduler else {}}
+    for part, value in parts.items():
+        if not isinstance(value, dict):
+            raise TypeError(f"{part} is a JSON {type(value).__name__}, not an object")
+    type(generator().bit_generator)().state = info["rng"]  # checks the RNG state on a throwaway generator
+    return info, model_state, state, groups, int(info["epoch"]), History.from_dict(info["history"])
 
 
 def latest_checkpoint(directory: PathLike) -> Path | None:
