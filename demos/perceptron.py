@@ -128,7 +128,7 @@ def draw(ctx: LessonContext, results: dict) -> None:
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(1, 3, figsize=(12, 4))
-    grid = np.linspace(-0.5, 1.5, 2)
+    grid = np.linspace(-1.5, 1.5, 2)
     for ax, (task, labels) in zip(axes, LABELS.items()):
         result = results[task]
         states = [result["w"]] if result["converged"] else result["cycle"]
@@ -142,7 +142,7 @@ def draw(ctx: LessonContext, results: dict) -> None:
             ax.scatter(
                 INPUTS[chosen, 0], INPUTS[chosen, 1], marker=marker, s=120, color=color, label=f"y = {label:+.0f}"
             )
-        status = "learned line" if result["converged"] else f"the {len(states)} states of its cycle"
-        ax.set(title=f"{task}: {status}", xlim=(-0.5, 1.5), ylim=(-0.5, 1.5), xlabel="x1", ylabel="x2")
+        status = "learned line" if result["converged"] else f"lines of its {len(states)}-state cycle"
+        ax.set(title=f"{task}: {status}", xlim=(-1.5, 1.5), ylim=(-1.5, 1.5), xlabel="x1", ylabel="x2")
         ax.legend(loc="upper right", fontsize=8)
     ctx.save_figure(figure, "lines.png")

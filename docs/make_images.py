@@ -29,6 +29,7 @@ def small_expression() -> engine.Tensor:
     y = p + a
     y.name = "y"
     p.retain_grad()
+    y.retain_grad()
     return y
 
 
