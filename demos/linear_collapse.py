@@ -36,8 +36,8 @@ def stack(activation: type[nn.Module] | None) -> nn.Sequential:
 
 def collapse(model: nn.Sequential) -> tuple[np.ndarray, np.ndarray]:
     """Multiply the layers out: the single (W, b) with model(x) = x Wᵀ + b."""
-    weight = np.eye(WIDTHS[0])
-    bias = np.zeros(WIDTHS[0])
+    weight = np.eye(model[0].in_features)
+    bias = np.zeros(model[0].in_features)
     for layer in model:
         layer_weight, layer_bias = layer.weight.numpy(), layer.bias.numpy()
         weight, bias = layer_weight @ weight, layer_weight @ bias + layer_bias
