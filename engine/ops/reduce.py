@@ -6,6 +6,7 @@ A reduction's backward reshapes the gradient to keepdims form and broadcasts it 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -17,15 +18,29 @@ from engine.ops.shape import Expand
 from engine.tensor import Tensor
 
 
+def _spread(grad: Any, kept: tuple[int, ...], in_shape: tuple[int, ...]) -> Any:
+    """A reduction's gradient (in keepdims form `kept`) spread over the input's shape.
+
+    On arrays (a normal backward) this fills a fresh buffer: ~5x cheaper than np.broadcast_to for
+    small tensors, and a leaf can then keep it as its .grad without a copy (bench case 2: the moons
+    step sums every parameter for its L2 penalty). Under create_graph it is the recorded Expand op.
+    """
+    if not isinstance(grad, Tensor):  # an array, or a NumPy scalar (what 0-d arithmetic returns)
+        out = np.empty(in_shape, grad.dtype)
+        out[...] = grad.reshape(kept)
+        return out
+    return Expand.call(grad.reshape(kept), in_shape)
+
+
 class Sum(Function):
     """d(Σx)/dx = 1 for every summed element"""
 
     def forward(ctx, x, axes, keepdims):
         ctx.in_shape, ctx.kept = x.shape, kept_shape(x.shape, axes)
-        return np.sum(x, axis=axes, keepdims=keepdims)
+        return x.sum(axis=axes, keepdims=keepdims)  # the method skips np.sum's Python dispatch layer
 
     def backward(ctx, grad):
-        return (Expand.call(grad.reshape(ctx.kept), ctx.in_shape),)
+        return (_spread(grad, ctx.kept, ctx.in_shape),)
 
 
 class Mean(Function):
@@ -33,11 +48,11 @@ class Mean(Function):
 
     def forward(ctx, x, axes, keepdims):
         ctx.in_shape, ctx.kept = x.shape, kept_shape(x.shape, axes)
-        ctx.count = x.size // (int(np.prod(ctx.kept)) or 1) if x.size else 0  # builtin max is shadowed here
+        ctx.count = x.size // (math.prod(ctx.kept) or 1) if x.size else 0  # math.prod: np.prod costs us
         return np.mean(x, axis=axes, keepdims=keepdims)
 
     def backward(ctx, grad):
-        return (Expand.call(grad.reshape(ctx.kept) / ctx.count, ctx.in_shape),)
+        return (_spread(grad / ctx.count, ctx.kept, ctx.in_shape),)
 
 
 class Max(Function):
