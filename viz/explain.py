@@ -30,7 +30,7 @@ def explain(root: Tensor, gradient: Any = None, params: Any = None) -> str:
 def explain_lines(trace: Trace) -> list[str]:
     root = trace.name(trace.root)
     lines = [
-        f"Backward pass of {_describe(trace, trace.root)} = {fmt(trace.root.data)}",
+        f"Backward pass of {describe_tensor(trace, trace.root)} = {fmt(trace.root.data)}",
         f"Seed: ∂{root}/∂{root} = {fmt(trace.seed)}",
         "Reverse topological order: an op runs once its output's gradient is complete.",
     ]
@@ -46,7 +46,7 @@ def step_lines(trace: Trace, step: Step) -> list[str]:
     """The text of one step (shared with the HTML stepper)."""
     root, out = trace.name(trace.root), trace.name(step.tensor)
     lines = [
-        f"Step {step.index + 1}: {_describe(trace, step.tensor)}",
+        f"Step {step.index + 1}: {describe_tensor(trace, step.tensor)}",
         f"  upstream   ∂{root}/∂{out} = {fmt(step.upstream)}",
         f"  rule       {step.rule}",
     ]
@@ -98,7 +98,7 @@ def accumulation(trace: Trace, arrived: list[Contribution]) -> str:
     return " + ".join(parts) + f" = {fmt(total)}"
 
 
-def _describe(trace: Trace, tensor: Tensor) -> str:
+def describe_tensor(trace: Trace, tensor: Tensor) -> str:
     """'add = Add(mul, c)' for an op output; the name for a leaf."""
     node = tensor.grad_fn
     name = trace.name(tensor)

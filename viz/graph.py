@@ -258,18 +258,19 @@ def _refuse_if_large(roots: tuple[Tensor, ...], max_nodes: int) -> None:
 
 
 def _too_large(count: int | None, max_nodes: int, collapse: int | None) -> str:
-    size = f"{count} nodes" if count is not None else "more nodes"
+    size = (
+        f"{count} nodes (tensors and ops), more than max_nodes={max_nodes}"
+        if count is not None
+        else f"more than max_nodes={max_nodes} nodes (tensors and ops)"
+    )
     advice = (
         "pass a smaller collapse depth"
         if collapse is not None
         else "pass params=model, collapse=1 to draw each module as one box"
     )
     return (
-        f"draw_graph: the graph has {size} than max_nodes={max_nodes} allows (tensors and ops); {advice}, "
-        "draw a smaller piece (fewer layers, a batch of 1), or raise max_nodes if you really want it all"
-        if count is None
-        else f"draw_graph: the graph has {size} (tensors and ops), more than max_nodes={max_nodes}; {advice}, "
-        "draw a smaller piece (fewer layers, a batch of 1), or raise max_nodes if you really want it all"
+        f"draw_graph: the graph has {size}; {advice}, draw a smaller piece "
+        "(fewer layers, a batch of 1), or raise max_nodes if you really want it all"
     )
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import Tensor
-from viz.explain import fmt, step_lines, summary_lines
+from viz.explain import describe_tensor, fmt, step_lines, summary_lines
 from viz.graph import build_graph
 from viz.render import pipe
 from viz.trace import Contribution, Trace, trace_backward
@@ -104,7 +104,7 @@ def _frames(trace: Trace) -> list[dict[str, Any]]:
         grads.update({key: _grad_text(parts) for key, parts in so_far.items()})
         frames.append(
             {
-                "title": f"Step {step.index + 1} of {len(trace.steps)}: {step.node.name}",
+                "title": f"Step {step.index + 1} of {len(trace.steps)}: {describe_tensor(trace, step.tensor)}",
                 "text": step_lines(trace, step),
                 "focus": step.tensor,
                 "inputs": [c.parent for c in step.contributions],

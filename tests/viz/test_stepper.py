@@ -51,7 +51,13 @@ def test_html_is_self_contained_with_one_frame_per_step(shared_expression, tmp_p
     frames = _frames(page)
     assert len(frames) == 4 + 2  # seed, Tanh, Add, Add, Mul, done
     assert frames[0]["title"].startswith("Seed") and frames[-1]["title"].startswith("Done")
-    assert [f["title"].split(": ")[1] for f in frames[1:-1]] == ["Tanh", "Add", "Add", "Mul"]
+    titles = [f["title"] for f in frames[1:-1]]
+    assert titles == [
+        "Step 1 of 4: out = Tanh(add_2)",
+        "Step 2 of 4: add_2 = Add(add, a)",
+        "Step 3 of 4: add = Add(mul, c)",
+        "Step 4 of 4: mul = Mul(a, b)",
+    ]
     # every step highlights an op node and its output, which exist in the SVG
     for frame in frames[1:-1]:
         assert len(frame["current"]) == 2
