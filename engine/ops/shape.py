@@ -116,11 +116,13 @@ def reshape(x: Any, shape: Any) -> Tensor:
     x = as_tensor(x)
     shape = _shape_tuple(shape)
     known = int(np.prod([s for s in shape if s != -1]))
-    fits = (known == x.size) if -1 not in shape else (known > 0 and x.size % known == 0) or x.size == 0
+    # with a 0 among the given sizes the -1 could be anything: ambiguous (PyTorch refuses it too)
+    fits = (known == x.size) if -1 not in shape else known > 0 and x.size % known == 0
     if shape.count(-1) > 1 or any(s < -1 for s in shape) or not fits:
         raise ValueError(
             f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into {shape}"
             + ("" if -1 in shape else f" ({known} elements)")
+            + ("; the -1 is ambiguous next to a size 0" if -1 in shape and known == 0 else "")
         )
     if shape == x.shape:
         return x

@@ -39,6 +39,8 @@ CASES = {
                      ["reshape", "(2, 3)", "6 elements", "(4, 2)", "8 elements"]),
     "reshape infer": (lambda: a().reshape(4, -1), ValueError, ["reshape", "(2, 3)", "(4, -1)"]),
     "reshape two -1": (lambda: a().view(-1, -1), ValueError, ["reshape", "(-1, -1)"]),
+    "reshape ambiguous": (lambda: engine.zeros(2, 0).reshape(-1, 0), ValueError,
+                          ["reshape", "(2, 0)", "(-1, 0)", "ambiguous"]),
     "getitem out of range": (lambda: a()[5], IndexError, ["getitem", "index 5", "size 2", "(2, 3)"]),
     "getitem array out of range": (lambda: a()[:, [0, 3]], IndexError, ["getitem", "index 3", "size 3", "(2, 3)"]),
     "getitem too many": (lambda: a()[0, 0, 0], IndexError, ["getitem", "too many indices", "(2, 3)"]),

@@ -32,6 +32,7 @@ from tests.conftest import LONG_RUN
 from tests.engine.op_cases import BINARY, UNARY
 
 MAX_SIZE = 64  # bigger values are reduced first: keeps each program fast
+MAX_STEPS = 12 if LONG_RUN else 8
 # (rtol, atol relative to the value's scale) per dtype; float32 programs mainly check that nothing upcasts
 TOLERANCES = {np.dtype(np.float64): (1e-8, 1e-10), np.dtype(np.float32): (2e-3, 2e-4)}
 FULL_DOMAIN = (-3.0, 3.0)
@@ -231,6 +232,8 @@ def op_reshape(p: Program, x: Value) -> Value:
         return apply(x, lambda t: t.flatten(), lambda t: t.flatten())
     if form == "reshape":
         target = (-1,) + x.shape[-1:] if ndim > 1 else (1, -1)
+        if x.mine.size == 0:
+            target = (int(np.prod(x.shape[:-1])), x.shape[-1]) if ndim > 1 else (1, 0)  # -1 would be ambiguous
         return apply(x, lambda t: t.reshape(target), lambda t: t.reshape(target))
     if form == "unsqueeze":
         axis = p.draw(st.integers(-ndim - 1, ndim))
@@ -278,7 +281,7 @@ def op_index(p: Program, x: Value) -> Value:
         index = p.draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=5))  # repeats accumulate
     elif form == "mask":
         index = x.array > 0
-        if x.mine.ndim > 1 and p.draw(st.booleans()):
+        if x.mine.ndim > 1 and x.mine.size and p.draw(st.booleans()):
             index = index.reshape(n, -1)[:, 0]
     elif form == "newaxis":
         index = (None, slice(None), None)
@@ -368,12 +371,13 @@ def assert_same(mine: Any, theirs: Any, what: str, trace: list[str]) -> None:
 
 def build_program(data: Any, dtype: Any = np.float64) -> Program:
     p = Program(data, np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed")), np.dtype(dtype))
-    base = data.draw(st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple), label="base shape")
+    sides = st.sampled_from([1, 2, 3, 4, 1, 2, 3, 4, 0])  # now and then an empty axis
+    base = data.draw(st.lists(sides, min_size=1, max_size=3).map(tuple), label="base shape")
     for _ in range(data.draw(st.integers(1, 3), label="leaves")):
         drop = data.draw(st.integers(0, len(base) - 1))
         shape = tuple(1 if data.draw(st.booleans()) and data.draw(st.booleans()) else s for s in base[drop:])
         p.pool.append(p.leaf(shape))
-    for _ in range(data.draw(st.integers(1, 8), label="steps")):
+    for _ in range(data.draw(st.integers(1, MAX_STEPS), label="steps")):
         op = data.draw(st.sampled_from(OPS), label="op")
         x = shrink(data.draw(st.sampled_from(p.pool), label="operand"))
         with np.errstate(over="raise", divide="raise", invalid="raise"):  # inf/nan here: a broken domain guard

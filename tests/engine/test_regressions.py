@@ -121,3 +121,11 @@ def test_softmax_of_an_empty_tensor_is_empty(op):
     reduction operation maximum'; torch returns an empty result."""
     compare(lambda t: getattr(t, op)(0), lambda t: getattr(torch, op)(t, 0), np.zeros((0,)))
     compare(lambda t: getattr(t, op)(1), lambda t: getattr(torch, op)(t, 1), np.zeros((2, 0)))
+
+
+def test_reshape_of_an_empty_tensor_with_an_ambiguous_minus_one():
+    """Found by the fuzzer: reshape(-1, 0) of an empty tensor passed the size check and then failed with
+    NumPy's bare 'cannot reshape array of size 0 into shape (0)'; now a reshape error naming both shapes."""
+    with pytest.raises(ValueError, match=r"reshape: .*\(1, 0\).*\(-1, 0\).*ambiguous"):
+        engine.zeros(1, 0).reshape(-1, 0)
+    assert engine.zeros(0, 3).reshape(-1, 3).shape == (0, 3)
