@@ -105,7 +105,9 @@ class DagradGraph(graphviz.Digraph):
 
         return pipe(self, "svg").decode("utf-8")
 
-    def _repr_mimebundle_(self, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None, **_: Any):
+    def _repr_mimebundle_(
+        self, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None, **_: Any
+    ) -> dict[str, str]:
         mimetype = "image/svg+xml"
         if (include is not None and mimetype not in include) or (exclude is not None and mimetype in exclude):
             return {}

@@ -22,7 +22,7 @@ from typing import Any
 
 from engine import Tensor
 from viz.explain import describe_tensor, fmt, step_lines, summary_lines
-from viz.graph import build_graph
+from viz.graph import DagradGraph, GraphIds, build_graph
 from viz.render import pipe
 from viz.trace import Contribution, Trace, trace_backward
 
@@ -142,7 +142,9 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _layout(trace: Trace, frame: dict[str, Any] | None, params: Any, width: int, caption: str | None = None):
+def _layout(
+    trace: Trace, frame: dict[str, Any] | None, params: Any, width: int, caption: str | None = None
+) -> tuple[DagradGraph, GraphIds]:
     grads = frame["grads"] if frame else {}
     return build_graph(
         (trace.root,),
@@ -186,7 +188,9 @@ def _write_html(
         )
     payload = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
     title = f"Backprop through {trace.name(trace.root)}"
-    page = _PAGE.replace("__TITLE__", html.escape(title)).replace("__SVG__", svg).replace("__DATA__", payload)
+    values = {"TITLE": html.escape(title), "SVG": svg, "DATA": payload}
+    # one pass over the template only: a user string such as "__DATA__" inside the SVG stays text
+    page = re.sub(r"__(TITLE|SVG|DATA)__", lambda match: values[match.group(1)], _PAGE)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
     return path

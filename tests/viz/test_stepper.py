@@ -71,9 +71,13 @@ def test_html_is_self_contained_with_one_frame_per_step(shared_expression, tmp_p
 
 def test_html_escapes_names_in_the_data(tmp_path):
     x = engine.tensor(1.0, requires_grad=True, name="</script><script>alert(1)</script>")
-    page = viz.backprop_steps(x.exp(), tmp_path / "evil.html").read_text(encoding="utf-8")
+    y = engine.tensor(2.0, requires_grad=True, name="__DATA__ __SVG__")
+    page = viz.backprop_steps(x.exp() * y, tmp_path / "evil.html").read_text(encoding="utf-8")
     assert page.count("<script") == 2  # the JSON data and the page's own script, nothing injected
     assert "alert(1)" in page
+    picture = page.split('<div id="graph">')[1].split("</svg>")[0]
+    assert "__DATA__ __SVG__" in picture  # a name that looks like a template placeholder stays a name
+    assert len(_frames(page)) == 4
 
 
 @pytest.mark.browser
