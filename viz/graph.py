@@ -32,6 +32,7 @@ COLORS = {
     "op": "#fff7d6",
     "module": "#e0e7ff",
     "highlight": "#dc2626",
+    "accent": "#d97706",
     "muted": "#64748b",
 }
 RANKDIRS = ("LR", "RL", "TB", "BT")
@@ -188,11 +189,13 @@ def build_graph(
     grad_text: dict[int, str] | None = None,
     grad_width: int | None = None,
     focus: Tensor | None = None,
+    accent: Iterable[Tensor] = (),
     caption: str | None = None,
 ) -> tuple[DagradGraph, GraphIds]:
     """draw_graph plus the ids of what was drawn. For the stepper's frames: grad_text (id(tensor) -> text)
     replaces the grad rows and grad_width fixes their width, so frames share one layout; focus marks one op
-    (its node, its output and its edges) instead of whole paths; caption is a title above the picture."""
+    (its node, its output and its edges) instead of whole paths; accent outlines tensors in orange (where
+    gradients add up); caption is a title above the picture."""
     roots = _check_roots(roots)
     _check_options(show_data, rankdir, collapse, max_nodes, params)
     if collapse is None:
@@ -207,6 +210,7 @@ def build_graph(
     if focus is not None and focus.grad_fn is not None:
         builder.highlighted = {id(focus)} | {id(p) for p in focus.grad_fn.inputs}
         builder.hot_ops = {id(focus)}
+    builder.accented = {id(t) for t in accent}
     graph = builder.build(rankdir)
     if caption:
         graph.attr(label=f"<<B>{escape_html(caption)}</B>>", labelloc="t", labeljust="l", fontsize="14")
@@ -322,6 +326,7 @@ class _Builder:
         self.style: _Style
         self.highlighted: set[int] = set()
         self.hot_ops: set[int] | None = None  # ops drawn in red; None: those whose output is highlighted
+        self.accented: set[int] = set()
         self.consumers: dict[int, list[Tensor]] = {}
         for tensor in order:
             if tensor.grad_fn is not None:
@@ -554,8 +559,8 @@ class _Builder:
             fill = COLORS["value"]
         else:
             fill = COLORS["parameter"] if tensor.requires_grad else COLORS["constant"]
-        hot = key in self.highlighted
-        border = COLORS["highlight"] if hot else "#334155"
+        hot = key in self.highlighted or key in self.accented
+        border = COLORS["accent"] if key in self.accented else COLORS["highlight"] if hot else "#334155"
         rows = []
         name = self.names.get(key) or tensor.name
         header = f"<B>{escape_html(name)}</B>" if name else ""

@@ -153,6 +153,7 @@ def _layout(
         grad_text=grads,
         grad_width=width,
         focus=frame["focus"] if frame else None,
+        accent=[t for t in trace.tensors if frame and id(t) in frame["shared"]],
         caption=caption,
         max_nodes=4000,
     )

@@ -254,3 +254,18 @@ def test_a_tensor_reused_along_a_long_chain_gets_proxies_so_layout_stays_fast():
     assert svgtext.texts(pipe(graph, "svg")).count("↪ x") == len(from_x)
     near = viz.draw_graph((x * 2 + x).sum()).source  # short edges stay direct
     assert "↪" not in near
+
+
+def test_stepper_frame_options_focus_accent_caption_and_fixed_grad_rows(scalar_expression):
+    out, a, d = scalar_expression["out"], scalar_expression["a"], scalar_expression["d"]
+    graph, ids = build_graph(
+        (out,), focus=d, accent=[a], caption="Step 3", grad_text={id(a): "grad 1.0 + 2.0 = 3.0"}, grad_width=150
+    )
+    nodes = _nodes(graph.source)
+    a_line = next(line for line in nodes.values() if "<B>a</B>" in line)
+    assert "#d97706" in a_line and "grad 1.0 + 2.0 = 3.0" in a_line
+    assert all('WIDTH="150" FIXEDSIZE="TRUE"' in line for key, line in nodes.items() if ">grad " in line)
+    assert "#dc2626" in nodes[ids.ops[id(d)]]  # the op being processed
+    tanh_op = nodes[ids.ops[id(out)]]
+    assert "#dc2626" not in tanh_op
+    assert "label=<<B>Step 3</B>>" in graph.source
