@@ -8,6 +8,17 @@
     viz.plot_history(history)                   # and plot_decision_boundary / activation_stats / grad_flow
 
 engine and nn never import viz; viz needs the "viz" extra (graphviz, graphviz-pure, matplotlib, pillow).
+
+Choices worth knowing:
+- Rendering uses the system `dot` when it is on PATH, else graphviz-pure (installed by pip): SVG/PNG/JPEG
+  natively; PDF is a high-dpi PNG wrapped by Pillow (not selectable text). DAGRAD_GRAPHVIZ_BACKEND=pure|system
+  or render(..., backend=) picks one.
+- A graph with more than max_nodes drawn nodes is refused with a ValueError suggesting collapse= (never an
+  endless layout); collapse=d draws each module deeper than depth d as one box (the model is depth 0).
+- One edge per operand slot (`a + a` has two). When a tensor feeds ops far away (shared weights along a long
+  chain), those edges leave from a small "↪ name" copy of it, which keeps dot's layout fast.
+- Intermediate values show a grad only if they kept one (retain_grad()); explain() and backprop_steps()
+  replay the backward pass themselves and show every gradient, without touching any .grad.
 """
 
 from typing import Any

@@ -13,11 +13,13 @@ Choose explicitly with backend= or the DAGRAD_GRAPHVIZ_BACKEND environment varia
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 from typing import Any
 
@@ -92,10 +94,14 @@ def choose_backend(backend: str | None = None) -> str:
 
 
 def find_pure_binary() -> str | None:
-    """Path of graphviz-pure: next to this Python (a venv's bin/), else on PATH."""
-    beside = Path(sys.executable).parent / "graphviz-pure"
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside)
+    """Path of graphviz-pure: next to this Python (a venv's bin/), in pip's scripts folders, else on PATH."""
+    folders = [Path(sys.executable).parent, Path(sysconfig.get_path("scripts"))]
+    with contextlib.suppress(KeyError):  # no user scheme on some platforms
+        folders.append(Path(sysconfig.get_path("scripts", f"{os.name}_user")))
+    for folder in folders:
+        candidate = folder / "graphviz-pure"
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
     return shutil.which("graphviz-pure")
 
 
