@@ -231,8 +231,10 @@ def _leads_to(order: list[Tensor], target_ids: set[int]) -> set[int]:
 
 def _owned(array: Any) -> np.ndarray:
     """An array nobody else holds: broadcast views, read-only and borrowed arrays are copied."""
-    array = np.asarray(array)
-    if not array.flags.owndata or not array.flags.writeable:
+    if type(array) is not np.ndarray:
+        array = np.asarray(array)
+    flags = array.flags  # each .flags access builds a new object: read it once
+    if not flags.owndata or not flags.writeable:
         return array.copy()
     return array
 
