@@ -21,7 +21,10 @@ from engine.ops.reduce import Softmax
 
 
 class CrossEntropy(Function):
-    """loss_i = -Σ_c t_ic · log_softmax(x)_ic;  d loss / dx = (softmax(x) - t) · g  (/ N for 'mean')
+    """loss_i = -Σ_c t_ic · log_softmax(x)_ic;  d loss / dx = (softmax(x) · Σ_c t_ic - t) · g  (/ N for 'mean')
+
+    Σ_c t_ic is 1 for class indices and proper distributions (then the gradient is softmax - t); PyTorch
+    also accepts rows that do not sum to 1 (e.g. weighted soft labels), and so does this rule.
 
     `logits` (N, C) is the only Tensor input; the target distribution `target` (N, C) is a constant
     (class indices and label smoothing are turned into it by nn.functional.cross_entropy).
@@ -38,6 +41,8 @@ class CrossEntropy(Function):
         ctx.save_for_backward(logits)
         ctx.probs = np.exp(log_probs)
         ctx.target = target
+        mass = np.sum(target, axis=1, keepdims=True)
+        ctx.target_mass = None if np.all(mass == 1) else mass  # None: the common case, skip a multiply
         ctx.reduction = reduction
         ctx.count = logits.shape[0]
         if reduction == "none":
@@ -56,6 +61,8 @@ class CrossEntropy(Function):
             scale = grad / ctx.count
         else:
             scale = grad
+        if ctx.target_mass is not None:
+            probs = probs * ctx.target_mass
         return ((probs - ctx.target) * scale,)
 
 

@@ -1,0 +1,67 @@
+"""Minimal reproductions of the bugs this catalogue found; each docstring says what used to happen."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import engine
+import nn
+import nn.functional as F
+from nn.checkpoint import load_checkpoint, save_checkpoint
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_gradient_with_probability_rows_that_do_not_sum_to_one(reduction: str) -> None:
+    """The fused backward returned softmax - t, the gradient only when each target row sums to 1; torch
+    accepts any non-negative rows (weighted soft labels), whose gradient is softmax · Σt - t."""
+    logits = np.array([[1.0, -2.0, 0.5], [3.0, 0.0, -1.0]])
+    target = np.array([[0.5, 0.25, 0.0], [1.0, 1.0, 0.5]])
+    ours = engine.tensor(logits, requires_grad=True)
+    F.cross_entropy(ours, target, reduction=reduction).sum().backward()
+    theirs = torch.tensor(logits, requires_grad=True)
+    TF.cross_entropy(theirs, torch.from_numpy(target), reduction=reduction).sum().backward()
+    np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+    def loss(x: engine.Tensor) -> engine.Tensor:
+        return F.cross_entropy(x, target, reduction=reduction)
+
+    assert engine.gradcheck(loss, [engine.tensor(logits, requires_grad=True)])
+    assert engine.gradgradcheck(loss, [engine.tensor(logits, requires_grad=True)])
+
+
+@pytest.mark.parametrize(
+    "metadata", ['{"format_version": 1}', "[1, 2]", '{"format_version": 1, "optimizer": []}', "{not json"]
+)
+def test_load_checkpoint_with_malformed_metadata(tmp_path, metadata: str) -> None:
+    """A safetensors file whose dagrad_checkpoint header was valid JSON of the wrong structure raised a bare
+    KeyError('optimizer') (or AttributeError) instead of an error naming the file."""
+    model = nn.Linear(2, 1)
+    optimizer = nn.optim.SGD(model.parameters(), lr=0.1)
+    path = tmp_path / "checkpoint.safetensors"
+    save_checkpoint(path, 1, model, optimizer)
+    nn.save(nn.serialization.read(path)[0], path, metadata={"dagrad_checkpoint": metadata})
+    with pytest.raises(ValueError, match=rf"load_checkpoint: {path}.*(malformed|format version)"):
+        load_checkpoint(path, model, optimizer)
+
+
+def test_load_checkpoint_with_a_bad_rng_state_changes_nothing(tmp_path) -> None:
+    """Everything is checked before the model is restored: a bad RNG state used to surface only after the
+    model and optimizer had already been overwritten."""
+    model = nn.Linear(2, 1)
+    optimizer = nn.optim.SGD(model.parameters(), lr=0.1)
+    path = tmp_path / "checkpoint.safetensors"
+    save_checkpoint(path, 1, model, optimizer)
+    arrays, metadata = nn.serialization.read(path)
+    info = json.loads(metadata["dagrad_checkpoint"])
+    info["rng"] = {"bit_generator": "Nonsense"}
+    arrays["model.weight"] = arrays["model.weight"] + 1.0
+    nn.save(arrays, path, metadata={"dagrad_checkpoint": json.dumps(info)})
+    weights = model.weight.data.copy()
+    with pytest.raises(ValueError, match="malformed"):
+        load_checkpoint(path, model, optimizer)
+    np.testing.assert_array_equal(model.weight.data, weights)
