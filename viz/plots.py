@@ -95,11 +95,12 @@ def plot_decision_boundary(
     path: str | os.PathLike[str] | None = None,
     resolution: int = 200,
     title: str | None = None,
+    threshold: float | None = None,
 ) -> Figure:
     """The model's predicted class over the plane of 2-D inputs X, with the points coloured by label y.
 
-    Outputs of shape (N, C>1) are class scores (argmax); (N,) or (N, 1) is one binary score: a sigmoid
-    probability when all outputs are in [0, 1], else a logit / margin thresholded at 0.
+    Outputs of shape (N, C>1) are class scores (argmax); (N,) or (N, 1) is one binary score whose boundary
+    is drawn at `threshold`: by default 0.5 when every output is in [0, 1] (probabilities), else 0 (logits).
     """
     X = np.asarray(X.data if isinstance(X, Tensor) else X, dtype=np.float64)
     y = np.asarray(y.data if isinstance(y, Tensor) else y).reshape(-1)
@@ -127,7 +128,8 @@ def plot_decision_boundary(
                 f"plot_decision_boundary: the model returned shape {scores.shape} for {grid_x.size} points; "
                 "expected (N,), (N, 1) or (N, classes)"
             )
-        threshold = 0.5 if flat.min() >= 0 and flat.max() <= 1 else 0.0
+        if threshold is None:
+            threshold = 0.5 if flat.min() >= 0 and flat.max() <= 1 else 0.0
         field = flat.reshape(grid_x.shape)
         ax.contourf(grid_x, grid_y, field, levels=30, cmap="RdBu_r", alpha=0.35)
         ax.contour(grid_x, grid_y, field, levels=[threshold], colors="k", linewidths=1.5)

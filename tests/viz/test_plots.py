@@ -61,6 +61,11 @@ def test_plot_decision_boundary_binary_and_multiclass(model, points, tmp_path):
     assert isinstance(fig, Figure) and _is_png(tmp_path / "db.png")
     ax = fig.get_axes()[0]
     assert len(ax.collections) >= 2  # the filled scores, the boundary line and the points
+    from matplotlib.contour import ContourSet
+
+    boundary = viz.plot_decision_boundary(model, X, y, resolution=30, threshold=0.1).get_axes()[0]
+    lines = [c for c in boundary.collections if isinstance(c, ContourSet) and len(c.levels) == 1]
+    assert [float(c.levels[0]) for c in lines] == [0.1]
     engine.manual_seed(1)
     three = nn.MLP(2, [8], 3)
     fig3 = viz.plot_decision_boundary(three, X, y % 3, resolution=30)
