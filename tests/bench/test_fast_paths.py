@@ -1,0 +1,216 @@
+"""Correctness of the paths the performance work added, against PyTorch in float64.
+
+Each test targets one optimisation: scalar and same-shape operand fast paths, Add/Sub skipping the
+gradient of constants, in-place accumulation of summed gradients, fresh buffers from Sum/Mean
+backward, the iterator-based topological order, shared per-node tuples and the inlined module scope.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import engine
+import nn
+
+RTOL, ATOL = 1e-10, 1e-12
+
+
+def _pair(values, requires_grad: bool = True):
+    array = np.asarray(values, dtype=np.float64)
+    return engine.Tensor(array, requires_grad=requires_grad), torch.tensor(array, requires_grad=requires_grad)
+
+
+def _close(ours, theirs) -> None:
+    mine = ours.data if isinstance(ours, engine.Tensor) else ours
+    np.testing.assert_allclose(mine, theirs.detach().numpy(), RTOL, ATOL)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        lambda x: x * 2.5 + 1,
+        lambda x: 3 - x / 4.0,
+        lambda x: 2 * x - x * 0.5,
+        lambda x: 1.5 / (x + 3) + 7 * x,
+        lambda x: (x - 2) * (x + 0.25),
+    ],
+)
+def test_python_number_operands_match_torch(expression):
+    a, ta = _pair([[0.5, -1.25, 2.0], [3.0, 0.75, -0.5]])
+    out, tout = expression(a), expression(ta)
+    _close(out, tout)
+    out.sum().backward()
+    tout.sum().backward()
+    _close(a.grad, ta.grad)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_python_numbers_adopt_the_tensor_dtype(dtype):
+    x = engine.Tensor(np.ones(3, dtype), requires_grad=True)
+    for y in (x * 2, 2 * x, x + 1.5, 1.5 - x, x / 3, True + x):
+        assert y.dtype == dtype
+    loss = (x * 0.1 + 1).sum()
+    loss.backward()
+    assert loss.dtype == dtype and x.grad.dtype == dtype
+
+
+def test_integer_tensor_with_float_scalar_still_takes_the_general_path():
+    x = engine.Tensor(np.array([1, 2, 3]))
+    assert (x * 2.5).dtype == np.float32 and (x + 1).dtype == np.int64
+    np.testing.assert_array_equal((x * 2.5).data, [2.5, 5.0, 7.5])
+
+
+def test_add_and_sub_give_no_gradient_to_constants_but_do_to_tensors_that_require_it():
+    a, ta = _pair([[1.0, 2.0], [3.0, 4.0]])
+    b, tb = _pair([10.0, 20.0])  # broadcast over rows: its gradient is summed
+    c = engine.Tensor(np.full((2, 2), 5.0))
+    out = (a + c) - b + (c - a * 3) + (b + a)
+    tout = (ta + torch.from_numpy(c.data)) - tb + (torch.from_numpy(c.data) - ta * 3) + (tb + ta)
+    out.sum().backward()
+    tout.sum().backward()
+    _close(a.grad, ta.grad)
+    _close(b.grad, tb.grad)
+    assert c.grad is None
+
+
+def test_gradients_summed_from_many_uses_match_torch_and_do_not_alias():
+    a, ta = _pair([1.0, -2.0, 3.0])
+    b, tb = _pair([0.5, 0.25, -1.0])
+
+    def f(x, y):
+        s = x + y  # Add hands one gradient array to both inputs
+        t = s + s + s * 2 + x  # s gets four contributions, summed in place after the first two
+        return (t * y + x * x).sum()
+
+    f(a, b).backward()
+    f(ta, tb).backward()
+    _close(a.grad, ta.grad)
+    _close(b.grad, tb.grad)
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+
+
+def test_in_place_summation_leaves_retained_and_hooked_gradients_intact():
+    a, ta = _pair([1.0, 2.0])
+    seen = []
+    t = a * 2
+    t.retain_grad()
+    t.register_hook(lambda g: seen.append(g.data.copy()))
+    (t + t + t * 3 + t).sum().backward()
+    tt = ta * 2
+    tt.retain_grad()
+    (tt + tt + tt * 3 + tt).sum().backward()
+    _close(t.grad, tt.grad)
+    _close(a.grad, ta.grad)
+    np.testing.assert_allclose(seen[0], tt.grad.numpy())
+
+
+def test_reduction_gradients_are_fresh_writable_buffers_per_leaf():
+    a, ta = _pair(np.arange(6.0).reshape(2, 3))
+    b, tb = _pair(np.arange(6.0).reshape(2, 3) + 1)
+    (a.sum() + b.mean() + a.sum(axis=0).mean() + b.mean(axis=1, keepdims=True).sum()).backward()
+    (ta.sum() + tb.mean() + ta.sum(dim=0).mean() + tb.mean(dim=1, keepdim=True).sum()).backward()
+    _close(a.grad, ta.grad)
+    _close(b.grad, tb.grad)
+    assert a.grad.data.flags.writeable and b.grad.data.flags.writeable
+    a.grad.data[0, 0] = 100.0
+    assert b.grad.data[0, 0] != 100.0
+
+
+def test_mean_of_a_scalar_and_of_a_0d_gradient():
+    x = engine.tensor(3.0, requires_grad=True)
+    x.mean().backward()
+    assert x.grad.shape == () and x.grad.item() == 1.0
+
+
+def test_second_order_through_sum_and_mean_still_records():
+    a, ta = _pair([0.5, 1.5, -2.0])
+    (g,) = engine.grad((a * a * a).sum() + (a * a).mean(), a, create_graph=True)
+    (tg,) = torch.autograd.grad((ta * ta * ta).sum() + (ta * ta).mean(), ta, create_graph=True)
+    _close(g, tg)
+    g.sum().backward()
+    tg.sum().backward()
+    _close(a.grad, ta.grad)
+
+
+_OPS = [
+    lambda x, y: x + y,
+    lambda x, y: x * y,
+    lambda x, y: x - y * 0.5,
+    lambda x, y: (x * y).tanh(),
+    lambda x, y: x.sigmoid() * y,
+]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    plan=st.lists(
+        st.tuples(st.integers(0, len(_OPS) - 1), st.integers(0, 50), st.integers(0, 50)), min_size=1, max_size=25
+    ),
+    seed=st.integers(0, 2**16),
+)
+def test_random_dags_match_torch(plan, seed):
+    """Random graphs with shared subexpressions: topological order and gradient sums vs PyTorch."""
+    start = np.random.default_rng(seed).standard_normal((3, 2))
+    ours = [engine.Tensor(row, requires_grad=True) for row in start]
+    theirs = [torch.tensor(row, requires_grad=True) for row in start]
+    leaves = list(zip(ours, theirs))
+    for op, i, j in plan:
+        ours.append(_OPS[op](ours[i % len(ours)], ours[j % len(ours)]))
+        theirs.append(_OPS[op](theirs[i % len(theirs)], theirs[j % len(theirs)]))
+    order = engine.topological_order([ours[-1]])
+    position = {id(t): k for k, t in enumerate(order)}
+    for t in order:
+        if t.grad_fn is not None:
+            assert all(position[id(p)] < position[id(t)] for p in t.grad_fn.inputs if p.requires_grad)
+    (ours[-1] * ours[-1]).sum().backward()
+    (theirs[-1] * theirs[-1]).sum().backward()
+    for mine, reference in leaves:
+        if reference.grad is None:
+            assert mine.grad is None
+        else:
+            _close(mine.grad, reference.grad)
+
+
+def test_in_place_modification_is_still_detected_with_shared_version_tuples():
+    a = engine.Tensor(np.ones(3), requires_grad=True)
+    with engine.no_grad():
+        a.mul_(2.0)  # version 1 before use: allowed
+    y = (a * a).sum()
+    y.backward()
+    np.testing.assert_allclose(a.grad.data, [4.0, 4.0, 4.0])
+    z = (a * a).sum()
+    with engine.no_grad():
+        a.add_(1.0)  # after use: the saved value is stale
+    with pytest.raises(RuntimeError, match="modified in place"):
+        z.backward()
+
+
+def test_needs_input_grad_per_node():
+    a = engine.Tensor(np.ones(2), requires_grad=True)
+    c = engine.Tensor(np.ones(2))
+    assert (a * c).grad_fn.needs_input_grad == (True, False)
+    assert (c * a).grad_fn.needs_input_grad == (False, True)
+    assert (a * a).grad_fn.needs_input_grad == (True, True)
+    with engine.no_grad():
+        assert (a * c).grad_fn is None
+
+
+def test_module_scope_is_tagged_nested_and_restored_after_errors():
+    inner = nn.Linear(2, 2)
+    outer = nn.Sequential(inner, nn.ReLU())
+    out = outer(engine.Tensor(np.ones((1, 2), np.float32)))
+    assert out.grad_fn.scope is outer[1]
+    assert out.grad_fn.inputs[0].grad_fn.scope is inner
+
+    class Broken(nn.Module):
+        def forward(self, x):
+            raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        Broken()(engine.Tensor(np.ones(1, np.float32)))
+    free = engine.Tensor(np.ones(1, np.float32), requires_grad=True) * 2
+    assert free.grad_fn.scope is None
