@@ -128,11 +128,15 @@ def plot_decision_boundary(
                 f"plot_decision_boundary: the model returned shape {scores.shape} for {grid_x.size} points; "
                 "expected (N,), (N, 1) or (N, classes)"
             )
+        probabilities = flat.min() >= 0 and flat.max() <= 1
         if threshold is None:
-            threshold = 0.5 if flat.min() >= 0 and flat.max() <= 1 else 0.0
+            threshold = 0.5 if probabilities else 0.0
         field = flat.reshape(grid_x.shape)
-        ax.contourf(grid_x, grid_y, field, levels=30, cmap="RdBu_r", alpha=0.35)
-        ax.contour(grid_x, grid_y, field, levels=[threshold], colors="k", linewidths=1.5)
+        # shade by confidence: the probability itself, or the sigmoid of a logit (0 -> 0.5, the white middle)
+        shade = field if probabilities else 1.0 / (1.0 + np.exp(-np.clip(field, -60, 60)))
+        ax.contourf(grid_x, grid_y, shade, levels=np.linspace(0, 1, 21), cmap="RdBu_r", alpha=0.35)
+        if field.min() < threshold < field.max():
+            ax.contour(grid_x, grid_y, field, levels=[threshold], colors="k", linewidths=1.5)
     ax.scatter(X[:, 0], X[:, 1], c=y, cmap="tab10", vmin=0, vmax=9, s=14, edgecolors="k", linewidths=0.4)
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
