@@ -73,7 +73,9 @@ def summary_lines(trace: Trace) -> list[str]:
     leaves = [t for t in trace.tensors if t.grad_fn is None and t.requires_grad]
     for leaf in leaves:
         arrived = trace.received.get(id(leaf), [])
-        if not arrived:
+        if leaf is trace.root:
+            lines.append(f"  {trace.name(leaf)}.grad = {fmt(trace.seed)} (the seed: the root is this leaf)")
+        elif not arrived:
             lines.append(f"  {trace.name(leaf)}.grad = None (the root does not depend on it)")
         else:
             lines.append(f"  {trace.name(leaf)}.grad = {accumulation(trace, arrived)}")

@@ -182,3 +182,10 @@ def test_replayed_gradients_match_engine_and_torch(steps, values):
         np.testing.assert_allclose(leaf.grad.data, replayed, rtol=1e-12, atol=1e-14)
         contributions = trace.received[id(leaf)]
         np.testing.assert_allclose(sum(c.value for c in contributions), replayed, rtol=1e-12, atol=1e-14)
+
+
+def test_a_leaf_root_gets_the_seed():
+    a = engine.tensor(1.5, requires_grad=True, name="a")
+    assert "a.grad = 1.0 (the seed: the root is this leaf)" in viz.explain(a)
+    a.backward()
+    assert a.grad.item() == 1.0  # what the engine does too
