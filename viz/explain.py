@@ -76,7 +76,7 @@ def summary_lines(trace: Trace) -> list[str]:
         if leaf is trace.root:
             lines.append(f"  {trace.name(leaf)}.grad = {fmt(trace.seed)} (the seed: the root is this leaf)")
         elif not arrived:
-            lines.append(f"  {trace.name(leaf)}.grad = None (the root does not depend on it)")
+            lines.append(f"  {trace.name(leaf)}.grad = None (no gradient flows back to it)")
         else:
             lines.append(f"  {trace.name(leaf)}.grad = {accumulation(trace, arrived)}")
     shared = [t for t in trace.tensors if t.grad_fn is not None and len(trace.received.get(id(t), [])) > 1]
