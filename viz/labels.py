@@ -20,13 +20,23 @@ TINY_SIZE = 6
 
 
 def escape_html(text: str) -> str:
-    """`text` for a Graphviz HTML-like label: entities for markup characters, <BR/> for newlines,
-    `\\xNN` for other control characters (they are not valid in the SVG/XML Graphviz writes)."""
+    """`text` for a Graphviz HTML-like label: entities for markup characters, <BR/> for newlines, and
+    `\\xNN` / `\\uNNNN` for characters that XML (the SVG Graphviz writes) or UTF-8 cannot carry:
+    control characters, lone surrogates, U+FFFE/U+FFFF."""
     pieces = []
     for line in str(text).split("\n"):
-        visible = "".join(ch if ch >= " " and ch != "\x7f" else f"\\x{ord(ch):02x}" for ch in line.replace("\r", "\\r"))
+        visible = "".join(_visible(ch) for ch in line)
         pieces.append(html.escape(visible, quote=True).replace("&#x27;", "&#39;"))
     return '<BR ALIGN="CENTER"/>'.join(pieces)
+
+
+def _visible(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x20 or code == 0x7F:
+        return f"\\x{code:02x}"
+    if 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF):
+        return f"\\u{code:04x}"
+    return ch
 
 
 def format_number(value: Any, digits: int = 4) -> str:
