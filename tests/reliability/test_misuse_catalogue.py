@@ -415,8 +415,8 @@ def test_a_huge_graph_is_refused_quickly() -> None:
 
 def test_a_missing_renderer_gives_an_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
     graph = viz.draw_graph(matrix().sum())
-    monkeypatch.setattr(render_module.shutil, "which", lambda name: None)  # no dot, no graphviz-pure on PATH
-    monkeypatch.setattr(render_module.sys, "executable", "/nonexistent/python")  # nor beside Python
+    monkeypatch.setattr(render_module.shutil, "which", lambda name: None)  # no dot on PATH
+    monkeypatch.setattr(render_module, "find_pure_binary", lambda: None)  # and no pip-installed graphviz-pure
     monkeypatch.delenv("DAGRAD_GRAPHVIZ_BACKEND", raising=False)
     check(lambda: pipe(graph, "svg"), RuntimeError, "render", "no Graphviz renderer", 'pip install "dagrad[viz]"')
     check(lambda: pipe(graph, "svg", backend="system"), RuntimeError, "render", "apt-get install graphviz")
