@@ -42,6 +42,8 @@ def test_plot_history_from_nn_history_and_dicts(tmp_path):
     np.testing.assert_allclose(axes[0].get_lines()[1].get_ydata(), [1.1, 0.8, 0.7])
     keras = viz.plot_history({"loss": [3, 2], "val_loss": [4, 3], "accuracy": [0.1, 0.2]})
     assert [ax.get_title() for ax in keras.get_axes()] == ["loss", "accuracy"]
+    loss_last = viz.plot_history({"accuracy": [0.1, 0.2], "f1": [0.3, 0.4], "loss": [3, 2]})
+    assert [ax.get_title() for ax in loss_last.get_axes()] == ["loss", "accuracy", "f1"]
     nested = viz.plot_history({"train": {"loss": [1, 0.5]}, "val": {}})
     assert len(nested.get_axes()[0].get_lines()) == 1
 
