@@ -406,6 +406,9 @@ _PAGE = """<!DOCTYPE html>
     result.afterClick = snapshot();
     press("ArrowLeft");
     result.back = snapshot();
+    slider.value = "4";
+    slider.dispatchEvent(new Event("input"));
+    result.slider = snapshot();
     press("End");
     result.end = snapshot();
     const out = document.getElementById("selftest");

@@ -112,6 +112,7 @@ def test_stepper_in_headless_chromium(shared_expression, tmp_path):
     assert after["table"] != before["table"] and after["title"] != before["title"]
     assert result["afterClick"]["index"] == 3  # the Next button
     assert result["back"] == after2  # ArrowLeft goes back to the same state
+    assert result["slider"]["index"] == 4 and result["slider"]["title"].startswith("Step 4 of 4")
     assert result["end"]["index"] == 5
     final = result["end"]["grads"]
     assert any(" + " in text for text in final.values())  # the shared leaf shows its sum
