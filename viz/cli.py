@@ -11,6 +11,7 @@ non-zero status; no traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any, NoReturn
 
@@ -87,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(str(error), file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # `dagrad ... --explain | head`: the reader left; stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILURE
     except (ValueError, TypeError, RuntimeError, OSError) as error:
         print(f"dagrad: error: {error}", file=sys.stderr)
         return EXIT_FAILURE
@@ -140,7 +144,7 @@ def _expression(args: argparse.Namespace) -> tuple[engine.Tensor, Any, str]:
         root, leaves = build_expression(args.expr, parse_assignments(args.set))
     except ExpressionError as error:
         raise UsageError(f"dagrad graph: error: {error}") from None
-    root.name = "out"
+    root.name = next(n for n in ("out", "result", "value") if n not in leaves) if root.name is None else root.name
     return root, leaves, args.expr
 
 

@@ -115,3 +115,8 @@ def test_python_dash_m_viz_round_trip(tmp_path):
         check=False,
     )
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "cannot parse" in bad.stderr
+
+
+def test_a_variable_named_out_keeps_its_name(capsys):
+    assert main(["graph", "--expr", "out * 2", "--set", "out=1", "--explain"]) == 0
+    assert capsys.readouterr().out.startswith("Backward pass of result = Mul(out, 2) = 2.0")
