@@ -541,7 +541,10 @@ def clamp(x: Any, min: float | None = None, max: float | None = None) -> Tensor:
         raise ValueError("clamp: give at least one of min= and max=")
     if min is not None and max is not None and min > max:
         raise ValueError(f"clamp: min ({min}) is greater than max ({max})")
-    return Clamp.apply(as_tensor(x), min, max)
+    x = as_tensor(x)
+    if x.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
+        x = x.astype(np.float32)  # an integer tensor clamped to float bounds is float32, as PyTorch
+    return Clamp.apply(x, min, max)
 
 
 clip = clamp

@@ -266,5 +266,9 @@ def stack(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> T
 
 
 def _common_dtype(tensors: list[Tensor]) -> list[Tensor]:
-    dtype = np.result_type(*[t.dtype for t in tensors])
+    """The dtype all inputs are cast to: the float inputs decide when there are any (int64 with float32 is
+    float32, as PyTorch, where NumPy would pick float64)."""
+    dtypes = [t.dtype for t in tensors]
+    floats = [d for d in dtypes if d.kind == "f"]
+    dtype = np.result_type(*(floats or dtypes))
     return [t if t.dtype == dtype else t.astype(dtype) for t in tensors]

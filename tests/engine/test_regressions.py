@@ -129,3 +129,18 @@ def test_reshape_of_an_empty_tensor_with_an_ambiguous_minus_one():
     with pytest.raises(ValueError, match=r"reshape: .*\(1, 0\).*\(-1, 0\).*ambiguous"):
         engine.zeros(1, 0).reshape(-1, 0)
     assert engine.zeros(0, 3).reshape(-1, 3).shape == (0, 3)
+
+
+def test_cat_of_int_and_float32_is_float32():
+    """cat/stack of an int64 and a float32 tensor gave float64 (NumPy's promotion); torch gives float32."""
+    for join in (engine.cat, engine.stack):
+        out = join([engine.tensor([1]), engine.tensor([1.5])])
+        assert out.dtype == np.float32
+    assert torch.cat([torch.tensor([1]), torch.tensor([1.5])]).dtype == torch.float32
+
+
+def test_clamp_of_an_int_tensor_to_float_bounds_is_float32():
+    """engine.tensor([1, 2, 3]).clamp(0.5, 2.5) was float64; torch gives float32."""
+    out = engine.tensor([1, 2, 3]).clamp(0.5, 2.5)
+    assert_close(out, torch.tensor([1, 2, 3]).clamp(0.5, 2.5))
+    assert engine.tensor([1, 2, 3]).clamp(0, 2).dtype == np.int64
