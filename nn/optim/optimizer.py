@@ -93,14 +93,17 @@ class Optimizer:
                     if p.grad is None:
                         continue
                     grad = p.grad.data
-                    if grad.shape != p.shape:
+                    param = p.data  # read .data once: .shape/.dtype are properties, this loop runs per step
+                    if grad.shape != param.shape:
                         raise ValueError(
                             f"{type(self).__name__}.step: gradient shape {grad.shape} differs from parameter shape "
                             f"{p.shape}"
                         )
-                    if grad.dtype != p.dtype:
-                        grad = grad.astype(p.dtype)
-                    state = self.state.setdefault(p, {})
+                    if grad.dtype != param.dtype:
+                        grad = grad.astype(param.dtype)
+                    state = self.state.get(p)
+                    if state is None:  # not setdefault(p, {}): that builds a dict per parameter per step
+                        state = self.state[p] = {}
                     self._update(p.data, grad, state, hyper)
                     p._bump_version()
         return loss
