@@ -158,7 +158,7 @@ def _evaluate(steps, leaves, lib):
     return values[-1]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(
     expressions(),
     st.lists(st.floats(-2, 2, allow_nan=False).filter(lambda v: abs(v) > 1e-3), min_size=3, max_size=3),

@@ -43,7 +43,7 @@ def test_node_names_prefer_user_names_then_ops_then_values():
 
 
 @pytest.mark.skipif(find_pure_binary() is None, reason="graphviz-pure is not installed")
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(st.text(alphabet=st.characters(exclude_categories=()), min_size=1, max_size=24))
 def test_any_name_renders_and_reads_back_literally(name):
     a = engine.tensor(1.0, requires_grad=True, name=name)
