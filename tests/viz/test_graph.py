@@ -269,3 +269,12 @@ def test_stepper_frame_options_focus_accent_caption_and_fixed_grad_rows(scalar_e
     tanh_op = nodes[ids.ops[id(out)]]
     assert "#dc2626" not in tanh_op
     assert "label=<<B>Step 3</B>>" in graph.source
+
+
+def test_several_roots_share_one_picture():
+    a = engine.tensor(1.0, requires_grad=True, name="a")
+    first, second = a.exp(), a.sin()
+    source = viz.draw_graph(first, second).source
+    assert source.count("#fef3c7") == 2  # both roots are marked
+    assert source.count("<B>a</B>") == 1  # the shared leaf is drawn once
+    assert viz.draw_graph([first, second]).source == source
