@@ -16,7 +16,10 @@ Shape = int | Sequence[int]
 def _shape(shape: tuple[Any, ...], op: str) -> tuple[int, ...]:
     """Accept zeros(2, 3) and zeros((2, 3)) alike."""
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
-        shape = tuple(shape[0])
+        try:
+            shape = tuple(shape[0])
+        except TypeError:  # randn(2.5): not a size, not a sequence of sizes
+            raise TypeError(f"{op}: a shape is made of ints, got {shape[0]!r}") from None
     if not all(isinstance(s, (int, np.integer)) for s in shape):
         raise TypeError(f"{op}: a shape is made of ints, got {shape!r}")
     if any(s < 0 for s in shape):

@@ -53,6 +53,8 @@ def _to_arrays(state_dict: Mapping[str, Any], op: str) -> dict[str, np.ndarray]:
 def write_atomically(path: PathLike, payload: bytes) -> None:
     """Write `payload` to `path` so that readers see either the old file or the complete new one."""
     path = Path(path)
+    if path.is_dir():  # checked first: the temporary file would otherwise land in the parent directory
+        raise IsADirectoryError(f"save: {path} is a directory; pass a file path such as {path / 'model.safetensors'}")
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise FileNotFoundError(f"save: directory {directory} does not exist (creating {path})")

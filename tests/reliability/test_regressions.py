@@ -65,3 +65,32 @@ def test_load_checkpoint_with_a_bad_rng_state_changes_nothing(tmp_path) -> None:
     with pytest.raises(ValueError, match="malformed"):
         load_checkpoint(path, model, optimizer)
     np.testing.assert_array_equal(model.weight.data, weights)
+
+
+@pytest.mark.filterwarnings("ignore:.*degrees of freedom is <= 0:UserWarning")  # torch warns here
+@pytest.mark.parametrize("correction", [3, 4, 5])
+def test_var_and_std_with_correction_at_least_the_count(correction: int) -> None:
+    """var divided by n - correction even when negative: var([1, 2, 4], correction=4) was -4.67 (a negative
+    variance, silently); torch divides by max(0, n - correction), giving inf (or nan for 0 / 0)."""
+    values = np.array([1.0, 2.0, 4.0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ours = engine.tensor(values).var(correction=correction).item()
+        constant = engine.ones(3, dtype="float64").std(correction=correction).item()
+    np.testing.assert_array_equal(ours, torch.tensor(values).var(correction=correction).item())
+    assert np.isnan(constant) and np.isnan(torch.ones(3, dtype=torch.float64).std(correction=correction).item())
+
+
+def test_a_factory_with_a_float_size_names_itself() -> None:
+    """engine.randn(2.5) raised Python's bare "'float' object is not iterable"."""
+    with pytest.raises(TypeError, match=r"randn: a shape is made of ints, got 2\.5"):
+        engine.randn(2.5)
+
+
+def test_save_to_a_directory_path_says_so_and_writes_nothing(tmp_path) -> None:
+    """nn.save(state, some_directory) made its temporary file in the directory's PARENT, then failed with
+    "[Errno 21] Is a directory: '<parent>/.tmp...' -> '<dir>'"."""
+    target = tmp_path / "checkpoints"
+    target.mkdir()
+    with pytest.raises(IsADirectoryError, match=rf"save: {target} is a directory.*model\.safetensors"):
+        nn.save({"w": np.ones(2)}, target)
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoints"] and not any(target.iterdir())
