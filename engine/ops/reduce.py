@@ -155,12 +155,15 @@ def min(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None) ->
 
 
 def var(x: Any, axis: Any = None, correction: int = 1, keepdims: bool = False, *, dim: Any = None) -> Tensor:
-    """Σ(x - mean)² / (n - correction); correction=1 (PyTorch's default) is the unbiased estimate."""
+    """Σ(x - mean)² / max(n - correction, 0); correction=1 (PyTorch's default) is the unbiased estimate.
+
+    As in PyTorch, correction >= n divides by 0 (inf or nan), never by a negative count."""
     x = _float_input("var", x)
     axes = normalize_axes("var", axis, x.ndim, dim)
     count = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
     centered = x - mean(x, axes, keepdims=True)
-    return sum(centered * centered, axes, keepdims) / (count - correction)
+    divisor = count - correction if count > correction else 0  # not max(): here max is the reduction op
+    return sum(centered * centered, axes, keepdims) / divisor
 
 
 def std(x: Any, axis: Any = None, correction: int = 1, keepdims: bool = False, *, dim: Any = None) -> Tensor:
