@@ -54,8 +54,8 @@ class GetItem(Function):
         ctx.index, ctx.in_shape = index, x.shape
         try:
             return x[index]
-        except IndexError as error:
-            raise IndexError(f"getitem: {error} (tensor shape {x.shape}, index {index!r})") from None
+        except (IndexError, ValueError) as error:  # ValueError: a slice step of 0
+            raise type(error)(f"getitem: {error} (tensor shape {x.shape}, index {index!r})") from None
 
     def backward(ctx, grad):
         return (IndexAdd.call(grad, ctx.index, ctx.in_shape),)

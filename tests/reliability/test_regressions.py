@@ -94,3 +94,9 @@ def test_save_to_a_directory_path_says_so_and_writes_nothing(tmp_path) -> None:
     with pytest.raises(IsADirectoryError, match=rf"save: {target} is a directory.*model\.safetensors"):
         nn.save({"w": np.ones(2)}, target)
     assert [p.name for p in tmp_path.iterdir()] == ["checkpoints"] and not any(target.iterdir())
+
+
+def test_a_zero_slice_step_names_getitem_and_the_shape() -> None:
+    """x[::0] raised NumPy's bare 'slice step cannot be zero'."""
+    with pytest.raises(ValueError, match=r"getitem: slice step cannot be zero \(tensor shape \(2, 3\)"):
+        engine.ones(2, 3)[::0]
