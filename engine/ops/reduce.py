@@ -49,6 +49,9 @@ class Mean(Function):
     def forward(ctx, x, axes, keepdims):
         ctx.in_shape, ctx.kept = x.shape, kept_shape(x.shape, axes)
         ctx.count = x.size // (math.prod(ctx.kept) or 1) if x.size else 0  # math.prod: np.prod costs us
+        if ctx.count == 0:  # the mean of nothing is nan, as in PyTorch (without NumPy's warnings)
+            with np.errstate(invalid="ignore"):
+                return np.sum(x, axis=axes, keepdims=keepdims) / np.array(0, dtype=x.dtype)
         return np.mean(x, axis=axes, keepdims=keepdims)
 
     def backward(ctx, grad):
@@ -83,7 +86,8 @@ class LogSumExp(Function):
         ctx.in_shape, ctx.kept = x.shape, kept_shape(x.shape, axes)
         shift = np.max(x, axis=axes, keepdims=True)
         shift = np.where(np.isfinite(shift), shift, 0)  # all -inf rows stay -inf, not nan
-        out = np.log(np.sum(np.exp(x - shift), axis=axes, keepdims=True)) + shift
+        with np.errstate(divide="ignore"):  # log(0) = -inf for an all -inf row is the right answer
+            out = np.log(np.sum(np.exp(x - shift), axis=axes, keepdims=True)) + shift
         if not keepdims:
             out = out.reshape(reduced_shape(x.shape, axes))
         ctx.save_for_backward(x, out)
