@@ -3,6 +3,8 @@
 Each test is named after the bug it pins; the docstring says what used to happen.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -144,3 +146,14 @@ def test_clamp_of_an_int_tensor_to_float_bounds_is_float32():
     out = engine.tensor([1, 2, 3]).clamp(0.5, 2.5)
     assert_close(out, torch.tensor([1, 2, 3]).clamp(0.5, 2.5))
     assert engine.tensor([1, 2, 3]).clamp(0, 2).dtype == np.int64
+
+
+def test_empty_mean_and_all_minus_inf_logsumexp_do_not_warn():
+    """The mean of an empty selection and logsumexp of an all -inf row gave the right nan / -inf but
+    printed NumPy RuntimeWarnings ('Mean of empty slice', 'divide by zero in log'); torch is silent."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = engine.mean(engine.zeros((0, 3), dtype="float64"), axis=0)
+        lse = engine.logsumexp(engine.tensor([[-np.inf, -np.inf]], dtype="float64"), axis=1)
+    assert np.isnan(out.data).all() and out.shape == (3,)
+    assert lse.item() == -np.inf
