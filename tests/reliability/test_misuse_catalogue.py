@@ -329,8 +329,11 @@ def test_malformed_checkpoint_metadata_is_a_clear_error_and_changes_nothing(tmp_
         np.testing.assert_array_equal(model.weight.data, weights)
 
 
+@pytest.mark.parametrize(
+    "failure", [OSError(28, "No space left on device (simulated)"), KeyboardInterrupt()], ids=["disk-full", "ctrl-c"]
+)
 def test_a_failure_in_the_middle_of_save_keeps_the_previous_checkpoint(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: BaseException
 ) -> None:
     path = tmp_path / "model.safetensors"
     nn.save({"w": np.arange(3.0)}, path)
@@ -351,15 +354,42 @@ def test_a_failure_in_the_middle_of_save_keeps_the_previous_checkpoint(
 
         def write(self, payload: bytes) -> None:
             self.file.write(payload[: len(payload) // 2])
-            raise OSError(28, "No space left on device (simulated)")
+            raise failure
 
     monkeypatch.setattr(os, "fdopen", HalfWritten)
-    with pytest.raises(OSError, match="simulated"):
+    with pytest.raises(type(failure)):
         nn.save({"w": np.ones(1000)}, path)
     monkeypatch.undo()
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["model.safetensors"]  # no temporary file left behind
     np.testing.assert_array_equal(nn.load(path)["w"].data, np.arange(3.0))
+
+
+def test_ctrl_c_while_fit_writes_a_checkpoint_keeps_the_earlier_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine.manual_seed(0)
+    X, y = nn.datasets.spiral(48, classes=3, seed=0)
+    loader = nn.data.DataLoader(nn.data.TensorDataset(X, y), batch_size=16, shuffle=True, seed=1)
+    model = nn.MLP(2, [8], 3)
+    optimizer = nn.optim.Adam(model.parameters(), lr=0.01)
+    real_replace = os.replace
+
+    def replace(source: str, target: object) -> None:
+        if str(target).endswith("checkpoint-epoch0003.safetensors"):
+            raise KeyboardInterrupt  # Ctrl-C after the bytes of epoch 3 were written, before the swap
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        nn.fit(model, F.cross_entropy, optimizer, loader, 4, progress=False, checkpoint_dir=tmp_path)
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "checkpoint-epoch0001.safetensors",
+        "checkpoint-epoch0002.safetensors",
+    ]  # complete files only: no temporary, no half-written epoch 3
+    history = nn.fit(model, F.cross_entropy, optimizer, loader, 4, progress=False, checkpoint_dir=tmp_path, resume=True)
+    assert history.epochs == 4 and len(history.train["loss"]) == 4
 
 
 # ----- rendering --------------------------------------------------------------------------------------
