@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import engine
+from engine.ops.elementwise import Sigmoid
 from tests.engine.torch_compare import assert_close
 
 
@@ -338,6 +339,29 @@ def test_custom_function_first_and_second_order():
     (th,) = torch.autograd.grad(tg.sum(), ta)
     assert_close(g, tg)
     assert_close(h, th)
+
+
+class LogOnePlusExp(engine.Function):
+    """d ln(1 + eˣ)/dx = σ(x); the rule calls another op with .call, which works on arrays and Tensors"""
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.logaddexp(0, x)
+
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * Sigmoid.call(x)
+
+
+def test_custom_function_calling_another_op_in_backward_supports_double_backward():
+    a, ta = both([-1.5, 0.0, 2.0])
+    (g,) = engine.grad(LogOnePlusExp.apply(a).sum(), a, create_graph=True)
+    (h,) = engine.grad((g * g).sum(), a)
+    (tg,) = torch.autograd.grad(torch.nn.functional.softplus(ta).sum(), ta, create_graph=True)
+    (th,) = torch.autograd.grad((tg * tg).sum(), ta)
+    assert_close(g, tg)
+    assert_close(h, th)
+    assert engine.gradgradcheck(LogOnePlusExp.apply, [engine.tensor(np.array([-1.0, 0.5]), requires_grad=True)])
 
 
 def test_custom_function_with_constants_and_two_inputs():
