@@ -29,6 +29,8 @@ PathLike = str | os.PathLike
 
 # The largest header we accept: safetensors itself caps it at 100 MB.
 _MAX_HEADER_BYTES = 100_000_000
+# Valid safetensors dtypes without a NumPy equivalent (an unknown dtype is reported as corruption instead).
+_NON_NUMPY_DTYPES = ("BF16", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4")
 
 
 def _to_arrays(state_dict: Mapping[str, Any], op: str) -> dict[str, np.ndarray]:
@@ -133,8 +135,17 @@ def read(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
         header = json.loads(raw[8 : 8 + header_size])
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"load: {path}: the header is not valid JSON ({error}){hint}") from None
+    except RecursionError:  # a crafted header of deeply nested brackets
+        raise ValueError(f"load: {path}: the header nests JSON too deeply{hint}") from None
     if not isinstance(header, dict):
         raise ValueError(f"load: {path}: the header is not a JSON object{hint}")
+    for key, entry in header.items():
+        dtype = entry.get("dtype") if isinstance(entry, dict) and key != "__metadata__" else None
+        if dtype in _NON_NUMPY_DTYPES:
+            raise ValueError(
+                f"load: {path}: tensor '{key}' has dtype {dtype}, which NumPy (and so dagrad) cannot hold; convert "
+                "the file to float32 first (e.g. safetensors.torch.load_file, .float(), save_file)"
+            )
     try:
         arrays = safetensors.numpy.load(raw)
     except (SafetensorError, ValueError, TypeError, KeyError, OverflowError) as error:

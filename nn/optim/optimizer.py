@@ -157,6 +157,13 @@ class Optimizer:
                 f"{name}.load_state_dict: parameter counts per group differ (state dict {saved_sizes}, optimizer "
                 f"{sizes}); it was saved for other parameters"
             )
+        for i, saved_group in enumerate(saved_groups):
+            missing = sorted(set(self.defaults) - set(saved_group))  # extra keys (torch's 'foreach') are fine
+            if missing:
+                raise ValueError(
+                    f"{name}.load_state_dict: parameter group {i} of the state dict has no {missing}; it was saved "
+                    f"by another optimizer type (its hyperparameters: {sorted(set(saved_group) - {'params'})})"
+                )
         params = {}
         for saved_group, group in zip(saved_groups, self.param_groups):
             for saved_index, p in zip(saved_group["params"], group["params"]):

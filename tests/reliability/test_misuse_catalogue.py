@@ -8,6 +8,7 @@ also covered in depth by tests/engine, tests/nn and tests/viz; here each one is 
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import pickle
 import signal
@@ -237,6 +238,10 @@ def test_optimizer_state_for_other_parameters() -> None:
     assert other.state_dict()["state"] == {}  # unchanged
     fewer = nn.optim.Adam([nn.Linear(3, 2).weight], lr=0.1)
     check(lambda: fewer.load_state_dict(optimizer.state_dict()), ValueError, "Adam.load_state_dict", "[2]", "[1]")
+    # the same parameters, another optimizer type: SGD has no betas/eps (it would fail later, at step())
+    sgd = nn.optim.SGD(source.parameters(), lr=0.1, momentum=0.9)
+    check(lambda: sgd.load_state_dict(optimizer.state_dict()), ValueError, "SGD.load_state_dict", "another optimizer")
+    check(lambda: optimizer.load_state_dict(sgd.state_dict()), ValueError, "['amsgrad', 'betas', 'eps']")
 
 
 # ----- files ------------------------------------------------------------------------------------------
@@ -255,6 +260,16 @@ def _corrupt_header(data: bytes) -> bytes:
     return data[:8] + data[8 : 8 + size].replace(b"F32", b"Q32") + data[8 + size :]
 
 
+def _crafted(header: object, data: bytes = b"\0" * 8) -> bytes:
+    """A file with a hand-written safetensors header (8-byte little-endian length, JSON, data)."""
+    encoded = json.dumps(header).encode()
+    return len(encoded).to_bytes(8, "little") + encoded + data
+
+
+def _entry(dtype: str = "F32", shape: list[int] | None = None, offsets: list[int] | None = None) -> dict:
+    return {"dtype": dtype, "shape": [2] if shape is None else shape, "data_offsets": offsets or [0, 8]}
+
+
 BROKEN_FILES: dict[str, tuple[Callable[[bytes], bytes], str]] = {
     "truncated": (lambda good: good[: len(good) - 7], "truncated"),
     "truncated header": (lambda good: good[:20], "header"),
@@ -264,6 +279,13 @@ BROKEN_FILES: dict[str, tuple[Callable[[bytes], bytes], str]] = {
     "text file": (lambda good: b"weights: [1, 2, 3]\n" * 4, "not a safetensors file"),
     "npy file": (lambda good: b"\x93NUMPY\x01\x00v\x00{'descr': '<f8'}" + b" " * 64, "not a safetensors file"),
     "png picture": (lambda good: b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "not a safetensors file"),
+    "offsets past the end": (lambda good: _crafted({"w": _entry(offsets=[0, 4000])}), "offset"),
+    "overlapping tensors": (lambda good: _crafted({"w": _entry(), "v": _entry()}), "offset"),
+    "huge shape": (lambda good: _crafted({"w": _entry(shape=[10**12, 10**12])}), "overflow"),
+    "negative shape": (lambda good: _crafted({"w": _entry(shape=[-2])}), "invalid"),
+    "header not an object": (lambda good: _crafted([1, 2]), "not a JSON object"),
+    "deeply nested header": (lambda good: (200_000).to_bytes(8, "little") + b"[" * 100_000 + b"]" * 100_000, "nests"),
+    "bfloat16": (lambda good: _crafted({"w": _entry(dtype="BF16", offsets=[0, 4])}), "dtype BF16"),
 }
 
 
