@@ -98,6 +98,21 @@ class LogSumExp(Function):
         return (grad.reshape(ctx.kept) * Exp.call(x - out.reshape(ctx.kept)),)
 
 
+class StdFromVar(Function):
+    """d√v/dv = 1/(2√v), taken as 0 where v = 0: the standard deviation of a constant sample then has
+    gradient 0 like torch.std (var's gradient is 0 there anyway), instead of inf·0 = nan"""
+
+    def forward(ctx, v):
+        out = np.sqrt(v)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        zero = (out.data if isinstance(out, Tensor) else out) == 0
+        return (grad / (2 * out + zero) * ~zero,)
+
+
 class Softmax(Function):
     """d softmax(x)ᵢ/dxⱼ = sᵢ(δᵢⱼ - sⱼ), so the VJP is s·(g - Σ g·s)"""
 
@@ -171,8 +186,8 @@ def var(x: Any, axis: Any = None, correction: int = 1, keepdims: bool = False, *
 
 
 def std(x: Any, axis: Any = None, correction: int = 1, keepdims: bool = False, *, dim: Any = None) -> Tensor:
-    """√var(x); correction=1 by default, as PyTorch."""
-    return var(x, axis, correction, keepdims, dim=dim).sqrt()
+    """√var(x); correction=1 by default, as PyTorch. A constant sample has gradient 0 (not nan), as PyTorch."""
+    return StdFromVar.apply(var(x, axis, correction, keepdims, dim=dim))
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:

@@ -157,3 +157,10 @@ def test_empty_mean_and_all_minus_inf_logsumexp_do_not_warn():
         lse = engine.logsumexp(engine.tensor([[-np.inf, -np.inf]], dtype="float64"), axis=1)
     assert np.isnan(out.data).all() and out.shape == (3,)
     assert lse.item() == -np.inf
+
+
+@pytest.mark.parametrize("correction", [0, 1])
+def test_std_of_a_constant_sample_has_zero_gradient(correction):
+    """std of equal values had gradient nan (sqrt's 1/(2·0) times var's 0); torch.std gives 0."""
+    compare(lambda t: t.std(correction=correction), lambda t: t.std(correction=correction), np.array([1.5, 1.5]))
+    compare(lambda t: t.std(axis=1), lambda t: t.std(dim=1), np.array([[2.0, 2.0, 2.0], [1.0, 2.0, 4.0]]))
