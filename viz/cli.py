@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `dagrad ... --explain | head`: the reader left; stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILURE
-    except (ValueError, TypeError, RuntimeError, OSError) as error:
+    except (ValueError, TypeError, RuntimeError, OSError, MemoryError) as error:  # MemoryError: --mlp 100000,100000
         print(f"dagrad: error: {error}", file=sys.stderr)
         return EXIT_FAILURE
 

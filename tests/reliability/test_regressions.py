@@ -100,3 +100,16 @@ def test_a_zero_slice_step_names_getitem_and_the_shape() -> None:
     """x[::0] raised NumPy's bare 'slice step cannot be zero'."""
     with pytest.raises(ValueError, match=r"getitem: slice step cannot be zero \(tensor shape \(2, 3\)"):
         engine.ones(2, 3)[::0]
+
+
+def test_cli_out_of_memory_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    """dagrad graph --mlp 100000,100000 ended in a traceback (NumPy's MemoryError for a 37 GiB weight)."""
+    from viz import cli
+
+    def huge_mlp(*sizes: object) -> None:
+        raise MemoryError("Unable to allocate 37.3 GiB for an array with shape (100000, 100000) and data type float32")
+
+    monkeypatch.setattr(cli, "_mlp_class", lambda: huge_mlp)  # no real 37 GiB request: overcommit could grant it
+    assert cli.main(["graph", "--mlp", "100000,100000"]) != 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and "Unable to allocate 37.3 GiB" in err
