@@ -69,13 +69,19 @@ def interleaved(
     implementations: dict[str, Callable[[], object]],
     repeats: int,
     warmup: int = 2,
-    calls_per_repeat: int = 1,
+    block: int = 1,
     slow: dict[str, int] | None = None,
+    budget: float | None = None,
 ) -> dict[str, Timing]:
-    """Time each zero-argument callable in turns; each repeat times `calls_per_repeat` calls.
+    """Time the zero-argument callables in turns, `repeats` rounds of one block of `block` calls each.
 
-    `slow` maps slow implementations (micrograd) to their own, smaller repeat count; they get no warm-up
-    calls (the caller has already run them once), so they do not stretch the whole benchmark.
+    Every timed call is one sample. With block > 1 the first call of each block runs untimed: it pays
+    for switching libraries. OpenBLAS's and PyTorch's OpenMP worker threads keep spinning for a while
+    after their library returns, and on 2 cores the two pools then fight; alternating call by call
+    measured that fight (medians 100x the minimum), not the libraries.
+    `slow` maps slow implementations (micrograd) to their own, smaller number of single-call rounds;
+    they get no warm-up (the caller has already run them once). `budget` (seconds) ends the rounds
+    early once every implementation has 3 rounds, so a loaded machine cannot stretch the suite.
     Python's cycle collector is left as a user's training loop has it (no forced collections: a
     gc.collect() before each repeat evicts the caches and doubled the measured per-op cost), so an
     implementation that leaves reference cycles pays for their collection, as it would in real use.
@@ -85,15 +91,23 @@ def interleaved(
         for _ in range(0 if name in slow else warmup):
             run()
     samples: dict[str, list[float]] = {name: [] for name in implementations}
+    started = time.perf_counter()
     for r in range(repeats):
+        if budget is not None and r >= 3 and time.perf_counter() - started > budget:
+            break
         for name, run in implementations.items():
             if r >= slow.get(name, repeats):
                 continue
-            start = time.perf_counter()
-            for _ in range(calls_per_repeat if name not in slow else 1):
+            if name in slow or block == 1:
+                start = time.perf_counter()
                 run()
-            calls = calls_per_repeat if name not in slow else 1
-            samples[name].append((time.perf_counter() - start) / calls)
+                samples[name].append(time.perf_counter() - start)
+                continue
+            run()  # settles the thread pools after the switch; not timed
+            for _ in range(block - 1):
+                start = time.perf_counter()
+                run()
+                samples[name].append(time.perf_counter() - start)
     return {name: Timing.of(values) for name, values in samples.items()}
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import engine
 import nn
 from bench.harness import Row, Settings, Target, interleaved, ratio
+from engine.graph import walk
 from nn import functional as F
 
 SIZES = (784, 256, 128, 10)
@@ -72,6 +73,17 @@ def dagrad_step(weights: Weights, X: np.ndarray, y: np.ndarray, lr: float = LEAR
         return loss.item()
 
     return step
+
+
+def dagrad_float_dtypes(weights: Weights, X: np.ndarray, y: np.ndarray) -> set[str]:
+    """The float dtypes of every tensor in one dagrad step: graph values and constants, the loss,
+    the parameters and their gradients. The issue's target: float32 only, nothing silently upcast."""
+    model = dagrad_model(weights)
+    loss = F.cross_entropy(model(engine.Tensor(X)), engine.Tensor(y))
+    tensors = walk(loss)
+    loss.backward()
+    tensors += [p.grad for p in model.parameters()]
+    return {str(t.dtype) for t in tensors if t.dtype.kind == "f"}
 
 
 # ----- PyTorch ----------------------------------------------------------------------------------------
@@ -153,8 +165,8 @@ def run(settings: Settings, batches: tuple[int, ...] = (32, 128, 1024)) -> list[
         spread = max(first_losses.values()) - min(first_losses.values())
         if spread > 1e-4 * max(1.0, abs(first_losses["numpy"])):
             raise AssertionError(f"case 1: the implementations disagree on the first loss: {first_losses}")
-        repeats = settings.repeats(60 if batch >= 1024 else 200, 3)
-        timings = interleaved(implementations, repeats=repeats, warmup=3)
+        repeats = settings.repeats(12 if batch >= 1024 else 30, 2)
+        timings = interleaved(implementations, repeats=repeats, warmup=3, block=8, budget=40)
         row = Row("1 MLP train step", f"784-256-128-10, batch {batch}", "ms", dict(timings))
         row.ratios["dagrad/numpy"] = ratio(timings, "dagrad", "numpy")
         if batch in (128, 1024):
@@ -165,4 +177,7 @@ def run(settings: Settings, batches: tuple[int, ...] = (32, 128, 1024)) -> list[
             if batch in (128, 1024):
                 row.targets.append(Target("dagrad/torch", row.ratios["dagrad/torch"], 0.9))
         rows.append(row)
+    dtypes = dagrad_float_dtypes(weights, *random_batch(batches[0]))
+    rows[-1].targets.append(Target("float dtypes other than float32 in a dagrad step", len(dtypes - {"float32"}), 0))
+    rows[-1].note = f"float dtypes seen in a dagrad step: {', '.join(sorted(dtypes))}"
     return rows

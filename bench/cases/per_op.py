@@ -66,7 +66,7 @@ def run(settings: Settings, ops: int = CHAIN_OPS) -> list[Row]:
     # One more op: the final sum, which every implementation also runs.
     per_op = ops + 1
     for flavour, implementations in flavours.items():
-        timings = interleaved(implementations, repeats=settings.repeats(200, 5), warmup=5)
+        timings = interleaved(implementations, repeats=settings.repeats(40, 2), warmup=5, block=10, budget=20)
         values = {name: t.scaled(1 / per_op) for name, t in timings.items()}
         row = Row("3 per-op overhead", f"{ops}-op chain, 2x2, fwd+bwd per op, {flavour}", "us", values)
         if "torch" in values:

@@ -42,6 +42,11 @@ def test_interleaved_times_every_implementation_and_limits_slow_ones():
     assert timings["a"].repeats == 4 and timings["b"].repeats == 2
     assert calls == {"a": 5, "b": 2}  # a: 1 warm-up + 4, b: no warm-up, 2 repeats
 
+    calls.update(a=0, b=0)
+    timings = interleaved({"a": a, "b": b}, repeats=2, warmup=1, block=3)
+    assert calls == {"a": 7, "b": 7}  # 1 warm-up + 2 blocks of 3 calls
+    assert timings["a"].repeats == 4  # the first call of each block settles the thread pools, untimed
+
 
 def test_targets_and_table_show_met_and_missed():
     row = Row("1 demo", "config", "ms", {"dagrad": Timing.of([0.002, 0.001, 0.003])})
