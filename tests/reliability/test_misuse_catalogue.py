@@ -42,7 +42,7 @@ def matrix() -> engine.Tensor:
 
 
 def check(call: Callable[[], object], kind: type[BaseException], *fragments: str) -> str:
-    """Run `call`, require exactly `kind` (or a subclass) and every fragment in the message; return it."""
+    """Run `call`, require a `kind` exception (or a subclass) with every fragment in its message; return it."""
     with pytest.raises(kind) as error:
         call()
     message = str(error.value)
