@@ -72,6 +72,7 @@ def interleaved(
     block: int = 1,
     slow: dict[str, int] | None = None,
     budget: float | None = None,
+    settle: float = 0.0,
 ) -> dict[str, Timing]:
     """Time the zero-argument callables in turns, `repeats` rounds of one block of `block` calls each.
 
@@ -79,6 +80,8 @@ def interleaved(
     for switching libraries. OpenBLAS's and PyTorch's OpenMP worker threads keep spinning for a while
     after their library returns, and on 2 cores the two pools then fight; alternating call by call
     measured that fight (medians 100x the minimum), not the libraries.
+    `settle` (seconds) is slept before each block: OpenBLAS workers spin for up to ~0.1 s after their
+    last call before they sleep, and an untimed call alone did not outlast that.
     `slow` maps slow implementations (micrograd) to their own, smaller number of single-call rounds;
     they get no warm-up (the caller has already run them once). `budget` (seconds) ends the rounds
     early once every implementation has 3 rounds, so a loaded machine cannot stretch the suite.
@@ -98,6 +101,8 @@ def interleaved(
         for name, run in implementations.items():
             if r >= slow.get(name, repeats):
                 continue
+            if settle:
+                time.sleep(settle)
             if name in slow or block == 1:
                 start = time.perf_counter()
                 run()

@@ -158,8 +158,10 @@ def run(settings: Settings) -> list[Row]:
     spread = max(first_losses.values()) - min(first_losses.values())
     if spread > 1e-4 * max(1.0, abs(first_losses["numpy"])):
         raise AssertionError(f"case 2: the implementations disagree on the first loss: {first_losses}")
-    repeats = settings.repeats(40, 2)
-    timings = interleaved(implementations, repeats=repeats, warmup=5, block=10, slow={"micrograd": 3}, budget=30)
+    repeats = settings.repeats(20, 2)
+    timings = interleaved(
+        implementations, repeats=repeats, warmup=5, block=20, slow={"micrograd": 3}, budget=30, settle=0.2
+    )
     row = Row("2 moons (micrograd demo)", "2-16-16-1, 100 points, full-batch step", "ms", dict(timings))
     row.ratios["dagrad/numpy"] = ratio(timings, "dagrad", "numpy")
     row.targets.append(Target("dagrad/numpy", row.ratios["dagrad/numpy"], 3.0))
