@@ -214,3 +214,21 @@ def test_module_scope_is_tagged_nested_and_restored_after_errors():
         Broken()(engine.Tensor(np.ones(1, np.float32)))
     free = engine.Tensor(np.ones(1, np.float32), requires_grad=True) * 2
     assert free.grad_fn.scope is None
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
+def test_cross_entropy_with_class_indices_matches_torch(reduction, label_smoothing):
+    """Class indices without smoothing take the op's pick-one-log-probability path; with smoothing the general one."""
+    logits = np.random.default_rng(0).standard_normal((5, 4)) * 3
+    logits[0, 2] = -np.inf  # a masked non-target class
+    classes = np.array([1, 0, 3, 3, 2])
+    x, tx = _pair(logits)
+    loss = nn.functional.cross_entropy(x, engine.Tensor(classes), reduction=reduction, label_smoothing=label_smoothing)
+    tloss = torch.nn.functional.cross_entropy(
+        tx, torch.from_numpy(classes), reduction=reduction, label_smoothing=label_smoothing
+    )
+    _close(loss, tloss)
+    loss.sum().backward()
+    tloss.sum().backward()
+    _close(x.grad, tx.grad)
