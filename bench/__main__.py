@@ -27,12 +27,14 @@ def _cases() -> dict[int, Callable[[Settings], list[Row]]]:
     return {1: mlp.run, 2: moons.run, 3: per_op.run, 4: long_chain.run, 5: digits.run, 6: memory.run}
 
 
-def run(cases: list[int], quick: bool) -> tuple[str, dict[str, str]]:
+def run(cases: list[int], quick: bool, settle: float = 0.0) -> tuple[str, dict[str, str]]:
     """Run the cases in order; return the Markdown table and the machine facts."""
     threads, blas = machine.blas_threads()
     torch = machine.configure_torch_threads(threads)
     facts = machine.facts(torch, threads, blas)
-    settings = Settings(torch=torch, quick=quick)
+    if settle:
+        facts["timing"] = f"{settle} s settle before each timed block"
+    settings = Settings(torch=torch, quick=quick, settle=settle)
     registry = _cases()
     rows: list[Row] = []
     for number in cases:
@@ -66,9 +68,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--case", type=int, action="append", choices=range(1, 7), help="run only case N (repeatable)")
     parser.add_argument("--write", action="store_true", help="append to bench/RESULTS.md even in a quick run")
     parser.add_argument("--no-write", action="store_true", help="print only; do not touch bench/RESULTS.md")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=0.0,
+        help="seconds to sleep before each timed block of cases 1-2 (try 0.2 on a loaded machine)",
+    )
     args = parser.parse_args(argv)
     cases = sorted(set(args.case)) if args.case else list(range(1, 7))
-    table, facts = run(cases, args.quick)
+    table, facts = run(cases, args.quick, args.settle)
     print("\n".join(f"{key}: {value}" for key, value in facts.items()))
     print(table)
     if not args.no_write and (args.write or not args.quick):

@@ -168,6 +168,9 @@ class Settings:
 
     torch: object | None
     quick: bool = False
+    # Seconds slept before each timed block (see interleaved): 0 on an idle machine (sleeping lets the
+    # CPU clock down); ~0.2 on a loaded one, where spinning BLAS/OpenMP workers otherwise collide.
+    settle: float = 0.0
 
     def repeats(self, full: int, quick: int = 3) -> int:
         return quick if self.quick else full

@@ -166,7 +166,7 @@ def run(settings: Settings, batches: tuple[int, ...] = (32, 128, 1024)) -> list[
         if spread > 1e-4 * max(1.0, abs(first_losses["numpy"])):
             raise AssertionError(f"case 1: the implementations disagree on the first loss: {first_losses}")
         repeats = settings.repeats(10 if batch >= 1024 else 15, 2)
-        timings = interleaved(implementations, repeats=repeats, warmup=3, block=10, budget=40, settle=0.2)
+        timings = interleaved(implementations, repeats=repeats, warmup=3, block=10, budget=40, settle=settings.settle)
         row = Row("1 MLP train step", f"784-256-128-10, batch {batch}", "ms", dict(timings))
         row.ratios["dagrad/numpy"] = ratio(timings, "dagrad", "numpy")
         if batch in (128, 1024):

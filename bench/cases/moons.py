@@ -160,7 +160,7 @@ def run(settings: Settings) -> list[Row]:
         raise AssertionError(f"case 2: the implementations disagree on the first loss: {first_losses}")
     repeats = settings.repeats(20, 2)
     timings = interleaved(
-        implementations, repeats=repeats, warmup=5, block=20, slow={"micrograd": 3}, budget=30, settle=0.2
+        implementations, repeats=repeats, warmup=5, block=20, slow={"micrograd": 3}, budget=30, settle=settings.settle
     )
     row = Row("2 moons (micrograd demo)", "2-16-16-1, 100 points, full-batch step", "ms", dict(timings))
     row.ratios["dagrad/numpy"] = ratio(timings, "dagrad", "numpy")
