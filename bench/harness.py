@@ -1,8 +1,9 @@
 """Timing machinery shared by the cases: interleaved repeats, robust statistics, result rows.
 
 Implementations of one case (dagrad, PyTorch, hand-written NumPy, micrograd) are timed in turns
-inside one process (A B C A B C ...), so a slow phase of the machine hits all of them alike and the
-ratios stay meaningful even when the absolute numbers drift.
+inside one process, in blocks of consecutive calls (AAAA BBBB CCCC AAAA ...), so a slow phase of the
+machine hits all of them alike and the ratios stay meaningful even when the absolute numbers drift.
+Blocks rather than single calls: see `interleaved` for why alternating call by call misleads.
 """
 
 from __future__ import annotations
