@@ -53,15 +53,20 @@ _SHARED_NEEDS: dict[tuple, tuple] = {}
 _SHARED_SOURCES: dict[tuple, tuple] = {}
 
 
-class _ZeroVersions(dict):
-    """_ZERO_VERSIONS[n] is the shared tuple (0,) * n: the versions of n inputs never modified in place."""
+class _RepeatedTuples(dict):
+    """table[n] is the shared tuple (value,) * n, built on first use."""
 
-    def __missing__(self, n: int) -> tuple[int, ...]:
-        self[n] = (0,) * n
+    def __init__(self, value: Any) -> None:
+        super().__init__()
+        self.value = value
+
+    def __missing__(self, n: int) -> tuple[Any, ...]:
+        self[n] = (self.value,) * n
         return self[n]
 
 
-_ZERO_VERSIONS = _ZeroVersions()
+_ZERO_VERSIONS = _RepeatedTuples(0)  # the versions of n inputs never modified in place
+_NO_GRAD_NEEDED = _RepeatedTuples(False)  # needs_input_grad of an op that records nothing
 
 
 class Function:
@@ -113,14 +118,14 @@ class Function:
         ctx._saved = ()
         ctx.scope = state.scope
         record = True in needs and state.grad_enabled
-        # Small tuples of flags are shared, not allocated per node: every container a node keeps is
-        # one more object for Python's cycle collector to traverse, which dominated deep graphs.
-        needs_key = tuple(needs)
-        ctx.needs_input_grad = _SHARED_NEEDS.setdefault(needs_key, needs_key) if len(needs) <= 4 else needs_key
-        if not record and True in needs:
-            ctx.needs_input_grad = (False,) * len(needs)
         if record:
+            # Small tuples of flags are shared, not allocated per node: every container a node keeps is
+            # one more object for Python's cycle collector to traverse, which dominated deep graphs.
+            needs_key = tuple(needs)
+            ctx.needs_input_grad = _SHARED_NEEDS.setdefault(needs_key, needs_key) if len(needs) <= 4 else needs_key
             ctx.inputs = tuple(tensors)
+        else:
+            ctx.needs_input_grad = _NO_GRAD_NEEDED[len(tensors)]
         raw = ctx.forward(*arrays, **kwargs)
         # NumPy returns scalars (np.float64) for 0-d results; a Tensor always holds an ndarray.
         out = raw if type(raw) is np.ndarray else np.asarray(raw)
