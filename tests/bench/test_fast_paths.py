@@ -232,3 +232,10 @@ def test_cross_entropy_with_class_indices_matches_torch(reduction, label_smoothi
     loss.sum().backward()
     tloss.sum().backward()
     _close(x.grad, tx.grad)
+
+
+def test_tensors_hash_by_identity():
+    a, b = engine.Tensor(np.ones(3)), engine.Tensor(np.ones(3))
+    table = {a: "a", b: "b"}  # equal values, distinct keys (== is elementwise, never used by the dict)
+    assert table[a] == "a" and table[b] == "b" and len({a, b, a}) == 2
+    assert hash(a) == hash(a) and hash(a) != hash(b)
