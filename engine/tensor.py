@@ -5,6 +5,7 @@ Every operator and method delegates to an op in `engine.ops`; this file holds no
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -73,9 +74,11 @@ class Tensor:
 
     __slots__ = (
         "__weakref__",
+        "_base",
         "_hooks",
         "_retains_grad",
         "_version",
+        "_views",
         "data",
         "grad",
         "grad_fn",
@@ -96,6 +99,8 @@ class Tensor:
         self.requires_grad = False
         self.name = name
         self._version = 0
+        self._base = None
+        self._views = None
         self._hooks = None
         self._retains_grad = False
         if requires_grad:
@@ -111,9 +116,31 @@ class Tensor:
         t.requires_grad = False
         t.name = None
         t._version = 0
+        t._base = None
+        t._views = None
         t._hooks = None
         t._retains_grad = False
         return t
+
+    def _share_version_with(self, source: Tensor) -> Tensor:
+        """Record that self's data is a view of source's (reshape, transpose, indexing, detach...).
+
+        An in-place change through any view then bumps the versions of all tensors sharing that
+        memory, so a graph that saved one of them refuses to backward (as PyTorch's shared counter).
+        """
+        root = source if source._base is None else source._base
+        if np.may_share_memory(self.data, root.data):
+            self._base = root
+            # Plain weak references: no callbacks (they would form cycles) and no set (a set compares
+            # Tensors with ==, which is elementwise). Dead entries are pruned as the list doubles.
+            views = root._views
+            if views is None:
+                root._views = [weakref.ref(self)]
+            else:
+                views.append(weakref.ref(self))
+                if len(views) >= 16 and len(views) & (len(views) - 1) == 0:
+                    views[:] = [view for view in views if view() is not None]
+        return self
 
     # ----- attributes ------------------------------------------------------------------------
     @property
@@ -224,7 +251,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """Same data (shared), cut from the graph."""
-        return Tensor._wrap(self.data)
+        return Tensor._wrap(self.data)._share_version_with(self)
 
     def clone(self) -> Tensor:
         """A differentiable copy with its own data."""
@@ -280,10 +307,14 @@ class Tensor:
             )
 
     def _bump_version(self) -> None:
-        """Mark the data as modified in place, so graphs that saved it refuse to backward."""
-        self._version += 1
-        if self.grad_fn is not None:
-            self.grad_fn._output_version = self._version
+        """Mark the data as modified in place, so graphs that saved it (or a view of it) refuse to backward."""
+        root = self if self._base is None else self._base
+        sharing = [root] if root._views is None else [root, *(view() for view in root._views)]
+        for tensor in sharing:
+            if tensor is not None:
+                tensor._version += 1
+                if tensor.grad_fn is not None:
+                    tensor.grad_fn._output_version = tensor._version
 
     def _inplace(self, op: str, value: Any, ufunc: Callable) -> Tensor:
         self._check_inplace(op)

@@ -3,6 +3,7 @@ so each backward moves the gradient back the same way."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -115,18 +116,19 @@ def reshape(x: Any, shape: Any) -> Tensor:
     """Same values in a new shape; one dimension may be -1 (inferred)."""
     x = as_tensor(x)
     shape = _shape_tuple(shape)
-    known = int(np.prod([s for s in shape if s != -1]))
+    if shape == x.shape:
+        return x
+    inferred = -1 in shape
+    known = math.prod(shape) if not inferred else math.prod(s for s in shape if s != -1)
     # with a 0 among the given sizes the -1 could be anything: ambiguous (PyTorch refuses it too)
-    fits = (known == x.size) if -1 not in shape else known > 0 and x.size % known == 0
-    if shape.count(-1) > 1 or any(s < -1 for s in shape) or not fits:
+    fits = known > 0 and x.size % known == 0 if inferred else known == x.size
+    if not fits or min(shape, default=0) < -1 or (inferred and shape.count(-1) > 1):
         raise ValueError(
             f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into {shape}"
             + ("" if -1 in shape else f" ({known} elements)")
             + ("; the -1 is ambiguous next to a size 0" if -1 in shape and known == 0 else "")
         )
-    if shape == x.shape:
-        return x
-    return Reshape.apply(x, shape)
+    return Reshape.apply(x, shape)._share_version_with(x)
 
 
 def flatten(x: Any, start_axis: int = 0, end_axis: int = -1) -> Tensor:
@@ -150,7 +152,7 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
         axes = tuple(a % x.ndim for a in axes)
     if x.ndim < 2:
         return x
-    return Transpose.apply(x, axes)
+    return Transpose.apply(x, axes)._share_version_with(x)
 
 
 permute = transpose
@@ -203,7 +205,7 @@ def expand(x: Any, shape: Any) -> Tensor:
         ) from None
     if shape == x.shape:
         return x
-    return Expand.apply(x, shape)
+    return Expand.apply(x, shape)._share_version_with(x)
 
 
 broadcast_to = expand
@@ -222,7 +224,7 @@ def getitem(x: Any, index: Any) -> Tensor:
     for part in parts:
         if isinstance(part, np.ndarray) and part.dtype.kind not in "iub":
             raise IndexError(f"getitem: index arrays must be integer or bool, got {part.dtype}")
-    return GetItem.apply(x, index)
+    return GetItem.apply(x, index)._share_version_with(x)
 
 
 def cat(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Tensor:

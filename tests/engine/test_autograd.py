@@ -399,11 +399,6 @@ def test_custom_function_returning_a_wrong_shape_raises():
         BadShape.apply(a).sum().backward()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: views (reshape/transpose/basic indexing/detach) share data but not the version "
-    "counter, so an in-place change made through a view is not detected (torch raises)",
-)
 def test_modifying_a_saved_tensor_through_a_view_then_backward_raises():
     x = engine.tensor(np.array([1.0, 2.0]), requires_grad=True)
     loss = (x * x).sum()
