@@ -52,10 +52,16 @@ class Mean(Function):
         if ctx.count == 0:  # the mean of nothing is nan, as in PyTorch (without NumPy's warnings)
             with np.errstate(invalid="ignore"):
                 return np.sum(x, axis=axes, keepdims=keepdims) / np.array(0, dtype=x.dtype)
-        return np.mean(x, axis=axes, keepdims=keepdims)
+        if x.dtype.itemsize < 4:  # float16: np.mean accumulates in float32, keep that accuracy
+            return np.mean(x, axis=axes, keepdims=keepdims)
+        # The sum divided by the count is what np.mean computes, without its ~3 us Python layer (bench case 2).
+        return x.sum(axis=axes, keepdims=keepdims) / ctx.count
 
     def backward(ctx, grad):
-        return (_spread(grad / ctx.count, ctx.kept, ctx.in_shape),)
+        if isinstance(grad, Tensor):  # create_graph: recorded ops
+            return (_spread(grad / ctx.count, ctx.kept, ctx.in_shape),)
+        # One ufunc writes grad/n straight into the input-shaped buffer (a 0-d division alone costs ~1 us).
+        return (np.divide(grad.reshape(ctx.kept), ctx.count, out=np.empty(ctx.in_shape, grad.dtype)),)
 
 
 class Max(Function):

@@ -239,3 +239,68 @@ def test_tensors_hash_by_identity():
     table = {a: "a", b: "b"}  # equal values, distinct keys (== is elementwise, never used by the dict)
     assert table[a] == "a" and table[b] == "b" and len({a, b, a}) == 2
     assert hash(a) == hash(a) and hash(a) != hash(b)
+
+
+# ----- performance round 2 ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 1), -1])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_mean_as_sum_over_count_matches_torch(axis, keepdims):
+    a, ta = _pair(np.random.default_rng(3).standard_normal((4, 5)))
+    out = a.mean(axis=axis, keepdims=keepdims)
+    tout = ta.mean(dim=axis, keepdim=keepdims) if axis is not None else ta.mean()
+    if axis is None and keepdims:
+        tout = tout.reshape(1, 1)
+    _close(out, tout)
+    (out * out).sum().backward()
+    (tout * tout).sum().backward()
+    _close(a.grad, ta.grad)
+    assert a.grad.data.flags.writeable and a.grad.data.flags.owndata
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_mean_keeps_low_precision_dtypes_and_accuracy(dtype):
+    values = np.random.default_rng(4).uniform(0, 2, (300, 7)).astype(dtype)
+    x = engine.Tensor(values, requires_grad=True)
+    out = x.mean(axis=0)
+    assert out.dtype == dtype
+    np.testing.assert_allclose(
+        out.data, values.astype(np.float64).mean(axis=0), rtol=2e-3 if dtype == np.float16 else 1e-6
+    )
+    out.sum().backward()
+    assert x.grad.dtype == dtype
+    np.testing.assert_allclose(x.grad.data, np.full(values.shape, 1 / 300), rtol=1e-3)
+
+
+@pytest.mark.parametrize("shape", [(6, 4), (2, 3, 4), (4,), (0, 4)])
+def test_linear_bias_gradient_as_matrix_vector_product_matches_torch(shape):
+    rng = np.random.default_rng(5)
+    x, tx = _pair(rng.standard_normal(shape))
+    w, tw = _pair(rng.standard_normal((3, 4)))
+    b, tb = _pair(rng.standard_normal(3))
+    out = engine.linear(x, w, b)
+    tout = torch.nn.functional.linear(tx, tw, tb)
+    _close(out, tout)
+    upstream = rng.standard_normal(out.shape)
+    (out * engine.Tensor(upstream)).sum().backward()
+    (tout * torch.from_numpy(upstream)).sum().backward()
+    for mine, theirs in ((x, tx), (w, tw), (b, tb)):
+        _close(mine.grad, theirs.grad)
+
+
+def test_linear_second_order_through_the_bias_gradient():
+    rng = np.random.default_rng(6)
+    x, tx = _pair(rng.standard_normal((5, 4)))
+    w, tw = _pair(rng.standard_normal((3, 4)))
+    b, tb = _pair(rng.standard_normal(3))
+    grads = engine.grad((engine.linear(x, w, b).tanh() ** 2).sum(), [w, b], create_graph=True)
+    tgrads = torch.autograd.grad(
+        (torch.nn.functional.linear(tx, tw, tb).tanh() ** 2).sum(), [tw, tb], create_graph=True
+    )
+    for g, tg in zip(grads, tgrads):
+        _close(g, tg)
+    (grads[0].sum() + (grads[1] * grads[1]).sum()).backward()
+    (tgrads[0].sum() + (tgrads[1] * tgrads[1]).sum()).backward()
+    _close(x.grad, tx.grad)
+    _close(b.grad, tb.grad)
