@@ -236,13 +236,14 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean", label_smo
         distribution = target_array.astype(input.dtype, copy=False)
         if label_smoothing:
             distribution = distribution * (1.0 - label_smoothing) + label_smoothing / c
-        one_hot_classes = None
     else:
         indices = _class_indices("cross_entropy", target_array, n, c)
+        if not label_smoothing:  # plain class indices: the op works from them, no one-hot matrix is built
+            loss = CrossEntropy.apply(input, None, reduction, classes=indices)
+            return loss.reshape(()) if single and reduction == "none" else loss
         distribution = np.full((n, c), label_smoothing / c, dtype=input.dtype)
         distribution[np.arange(n), indices] += 1.0 - label_smoothing
-        one_hot_classes = None if label_smoothing else indices  # lets the op pick instead of weighting
-    loss = CrossEntropy.apply(input, distribution.astype(input.dtype, copy=False), reduction, classes=one_hot_classes)
+    loss = CrossEntropy.apply(input, distribution.astype(input.dtype, copy=False), reduction)
     return loss.reshape(()) if single and reduction == "none" else loss
 
 

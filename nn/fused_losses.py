@@ -27,7 +27,9 @@ class CrossEntropy(Function):
     also accepts rows that do not sum to 1 (e.g. weighted soft labels), and so does this rule.
 
     `logits` (N, C) is the only Tensor input; the target distribution `target` (N, C) is a constant
-    (class indices and label smoothing are turned into it by nn.functional.cross_entropy).
+    (label smoothing is folded into it by nn.functional.cross_entropy). Plain class indices come as
+    `classes` (N,) with `target=None`: the one-hot matrix is never built, forward picks each sample's
+    log-probability and backward subtracts 1 at its class.
     """
 
     def forward(ctx, logits, target, reduction, classes=None):
@@ -38,7 +40,7 @@ class CrossEntropy(Function):
         sum_exp = exp_shifted.sum(axis=1, keepdims=True)
         log_probs = shifted - np.log(sum_exp)
         if classes is not None:
-            # `target` is one-hot at `classes` (class indices, no smoothing): pick each sample's
+            # The target is one-hot at `classes` (class indices, no smoothing): pick each sample's
             # log-probability instead of weighting all C of them (4 fewer reductions per step).
             per_sample = -log_probs[np.arange(classes.shape[0]), classes]
             ctx.target_mass = None
@@ -52,6 +54,7 @@ class CrossEntropy(Function):
         ctx.save_for_backward(logits)
         ctx.probs = exp_shifted / sum_exp  # softmax, reusing the exponentials (= exp(log_probs))
         ctx.target = target
+        ctx.classes = classes
         ctx.reduction = reduction
         ctx.count = logits.shape[0]
         if reduction == "none":
@@ -72,7 +75,19 @@ class CrossEntropy(Function):
             scale = grad
         if ctx.target_mass is not None:
             probs = probs * ctx.target_mass
-        return ((probs - ctx.target) * scale,)
+        classes = ctx.classes
+        if classes is None:
+            return ((probs - ctx.target) * scale,)
+        rows = np.arange(ctx.count)
+        if isinstance(probs, np.ndarray):
+            # (softmax - onehot)·scale as softmax·scale, then minus scale at each sample's class: one pass
+            # over (N, C) and no one-hot matrix (bench case 1: nn.functional built it with np.full + scatter).
+            grad_logits = probs * scale
+            grad_logits[rows, classes] -= scale if scale.ndim == 0 else scale[:, 0]
+            return (grad_logits,)
+        one_hot = np.zeros(probs.shape, probs.dtype)  # create_graph: recorded ops need the target as a matrix
+        one_hot[rows, classes] = 1
+        return ((probs - one_hot) * scale,)
 
 
 class BinaryCrossEntropyWithLogits(Function):
