@@ -27,7 +27,7 @@ def _spread(grad: Any, kept: tuple[int, ...], in_shape: tuple[int, ...]) -> Any:
     """
     if not isinstance(grad, Tensor):  # an array, or a NumPy scalar (what 0-d arithmetic returns)
         out = np.empty(in_shape, grad.dtype)
-        out[...] = grad.reshape(kept)
+        out[...] = grad if grad.ndim == 0 else grad.reshape(kept)  # a 0-d gradient broadcasts as it is
         return out
     return Expand.call(grad.reshape(kept), in_shape)
 
@@ -163,6 +163,8 @@ def _reduce(op: str, function: type[Function], x: Any, axis: Any, keepdims: bool
 
 
 def sum(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+    if axis is None and dim is None and keepdims is False and isinstance(x, Tensor):
+        return Sum.apply(x, None, False)  # loss.sum(), the commonest call: nothing to normalise or check
     return _reduce("sum", Sum, x, axis, keepdims, dim)
 
 

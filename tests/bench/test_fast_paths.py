@@ -342,3 +342,16 @@ def test_cross_entropy_class_indices_second_order_and_single_sample_match_torch(
     single.backward()
     tsingle.backward()
     _close(v.grad, tv.grad)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_full_sum_fast_path_keeps_dtype_and_matches_torch(dtype):
+    values = np.random.default_rng(9).standard_normal((3, 4)).astype(dtype)
+    x = engine.Tensor(values, requires_grad=True)
+    tx = torch.tensor(values.astype(np.float64), requires_grad=True)
+    out = x.sum() * x.sum(keepdims=True).reshape(())
+    assert out.dtype == dtype and x.sum().shape == () and x.sum(keepdims=True).shape == (1, 1)
+    out.backward()
+    (tx.sum() * tx.sum()).backward()
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-5)
+    assert x.grad.dtype == dtype
