@@ -97,9 +97,10 @@ def matmul(a: Any, b: Any) -> Tensor:
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     """x @ weight.T + bias, with weight of shape (out_features, in_features) as in torch.nn.Linear."""
     x, weight = as_tensor(x), as_tensor(weight)
-    if weight.ndim != 2:
+    x_shape, weight_shape = x.data.shape, weight.data.shape  # read once: every layer of every forward pays this
+    if len(weight_shape) != 2:
         raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
-    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+    if not x_shape or x_shape[-1] != weight_shape[1]:
         raise ValueError(
             f"linear: input of shape {x.shape} has {x.shape[-1] if x.ndim else 0} features but the weight "
             f"{weight.shape} expects {weight.shape[1]} (in_features)"
@@ -107,7 +108,7 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     if bias is None:
         return Linear.apply(x, weight)
     bias = as_tensor(bias)
-    if bias.shape != (weight.shape[0],):
+    if bias.data.shape != (weight_shape[0],):
         raise ValueError(
             f"linear: bias must have shape ({weight.shape[0]},) to match weight {weight.shape}, got {bias.shape}"
         )
