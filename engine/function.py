@@ -104,14 +104,14 @@ class Function:
         tensors = []
         arrays = []
         needs = []
-        modified = False  # has any input been modified in place (version > 0)?
+        versions = None  # the inputs' versions, collected only once one of them was modified in place
         for a in args:
             if isinstance(a, Tensor):
                 tensors.append(a)
                 arrays.append(a.data)
                 needs.append(a.requires_grad)
-                if a._version:
-                    modified = True
+                if a._version and versions is None:
+                    versions = []  # parameters after an optimizer step: every Linear of every forward
             else:
                 arrays.append(a)
         ctx = cls.__new__(cls)
@@ -135,7 +135,12 @@ class Function:
             _check_finite(out, ctx, "forward")
         if record:
             ctx._output_version = 0
-            ctx._saved_versions = tuple([t._version for t in tensors]) if modified else _ZERO_VERSIONS[len(tensors)]
+            if versions is None:
+                ctx._saved_versions = _ZERO_VERSIONS[len(tensors)]
+            else:
+                for t in tensors:
+                    versions.append(t._version)
+                ctx._saved_versions = tuple(versions)
             if ctx._saved:
                 ctx._saved, sources = _saved_sources(ctx._saved, tensors, raw, out)
                 ctx._saved_sources = _SHARED_SOURCES.setdefault(sources, sources) if len(sources) <= 4 else sources
