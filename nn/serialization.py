@@ -11,6 +11,7 @@ Writes are atomic: the bytes go to a temporary file in the same directory, are f
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import struct
@@ -82,9 +83,8 @@ def _fsync_directory(directory: Path) -> None:
     except OSError:
         return
     try:
-        os.fsync(fd)
-    except OSError:
-        pass
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
     finally:
         os.close(fd)
 
