@@ -15,7 +15,7 @@ import engine
 import nn
 import nn.functional as F
 import viz
-from engine.graph import walk
+from demos.main_job import scalar_expression
 
 IMAGES = Path(__file__).resolve().parent / "images"
 
@@ -34,14 +34,8 @@ def small_expression() -> engine.Tensor:
 
 
 def micrograd_expression() -> engine.Tensor:
-    a = engine.tensor(-4.0, dtype="float64", requires_grad=True, name="a")
-    b = engine.tensor(2.0, dtype="float64", requires_grad=True, name="b")
-    c = a + b
-    d = a * b + b**3
-    e = (c - d) ** 2 / 2.0 + 10.0 / (c - d) ** 2
-    for tensor in walk(e):
-        if not tensor.is_leaf:
-            tensor.retain_grad()  # show a gradient on every value
+    """The main demo's expression (every value keeps its gradient), so docs and `make demo` draw the same graph."""
+    e, _ = scalar_expression()
     return e
 
 
