@@ -16,7 +16,8 @@ import numpy as np
 
 import engine
 import nn
-from bench.cases.mlp import Weights, dagrad_model, initial_weights
+from bench.cases.mlp import dagrad_model, initial_weights
+from bench.cases.relu_mlp import Weights, numpy_forward, torch_model
 from bench.harness import Row, Settings, Target, Timing
 from nn import functional as F
 
@@ -73,14 +74,7 @@ def train_dagrad(weights: Weights, split: Split) -> tuple[int, float]:
 
 def train_torch(torch: Any, weights: Weights, split: Split) -> tuple[int, float]:
     X, y, X_test, y_test = (torch.from_numpy(a) for a in split)
-    layers = []
-    for k, (weight, bias) in enumerate(weights):
-        linear = torch.nn.Linear(weight.shape[1], weight.shape[0])
-        with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(weight))
-            linear.bias.copy_(torch.from_numpy(bias))
-        layers += [linear, torch.nn.ReLU()] if k < len(weights) - 1 else [linear]
-    model = torch.nn.Sequential(*layers)
+    model = torch_model(torch, weights)
     optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
     orders = _epoch_orders(len(y), SEED)
     for epoch in range(1, MAX_EPOCHS + 1):
@@ -103,19 +97,9 @@ def train_numpy(weights: Weights, split: Split) -> tuple[int, float]:
     buffers = [(np.zeros_like(w), np.zeros_like(b)) for w, b in params]
     orders = _epoch_orders(len(y), SEED)
 
-    def forward(inputs: np.ndarray) -> list[np.ndarray]:
-        activations = [inputs]
-        for k, (w, b) in enumerate(params):
-            h = activations[-1] @ w.T
-            h += b
-            if k < len(params) - 1:
-                np.maximum(h, 0, out=h)
-            activations.append(h)
-        return activations
-
     for epoch in range(1, MAX_EPOCHS + 1):
         for batch in _batches(next(orders)):
-            activations = forward(X[batch])
+            activations = numpy_forward(params, X[batch])
             targets, rows = y[batch], np.arange(len(batch))
             grad = activations.pop()
             grad -= grad.max(axis=1, keepdims=True)
@@ -136,7 +120,7 @@ def train_numpy(weights: Weights, split: Split) -> tuple[int, float]:
                 b_buf += grad_b
                 w -= LEARNING_RATE * w_buf
                 b -= LEARNING_RATE * b_buf
-        accuracy = float((forward(X_test)[-1].argmax(axis=1) == y_test).mean())
+        accuracy = float((numpy_forward(params, X_test)[-1].argmax(axis=1) == y_test).mean())
         if accuracy >= TARGET_ACCURACY:
             return epoch, accuracy
     return MAX_EPOCHS, accuracy

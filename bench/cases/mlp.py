@@ -18,14 +18,13 @@ import numpy as np
 
 import engine
 import nn
+from bench.cases.relu_mlp import Weights, numpy_forward, torch_model
 from bench.harness import Row, Settings, Target, interleaved, ratio
 from engine.graph import walk
 from nn import functional as F
 
 SIZES = (784, 256, 128, 10)
 LEARNING_RATE = 0.01
-
-Weights = list[tuple[np.ndarray, np.ndarray]]
 
 
 def initial_weights(sizes: tuple[int, ...] = SIZES, seed: int = 0) -> Weights:
@@ -90,16 +89,7 @@ def dagrad_float_dtypes(weights: Weights, X: np.ndarray, y: np.ndarray) -> set[s
 
 
 def torch_step(torch: Any, weights: Weights, X: np.ndarray, y: np.ndarray, lr: float = LEARNING_RATE):
-    layers = []
-    for k, (weight, bias) in enumerate(weights):
-        linear = torch.nn.Linear(weight.shape[1], weight.shape[0])
-        with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(weight))
-            linear.bias.copy_(torch.from_numpy(bias))
-        layers.append(linear)
-        if k < len(weights) - 1:
-            layers.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*layers)
+    model = torch_model(torch, weights)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     inputs, targets = torch.from_numpy(X), torch.from_numpy(y)
 
@@ -122,13 +112,7 @@ def numpy_step(weights: Weights, X: np.ndarray, y: np.ndarray, lr: float = LEARN
     rows = np.arange(len(y))
 
     def step() -> float:
-        activations = [X]
-        for k, (w, b) in enumerate(params):
-            h = activations[-1] @ w.T
-            h += b
-            if k < len(params) - 1:
-                np.maximum(h, 0, out=h)
-            activations.append(h)
+        activations = numpy_forward(params, X)
         logits = activations.pop()
         logits -= logits.max(axis=1, keepdims=True)
         probs = np.exp(logits, out=logits)

@@ -15,7 +15,8 @@ import numpy as np
 
 import engine
 import nn
-from bench.cases.mlp import Weights, dagrad_model, initial_weights
+from bench.cases.mlp import dagrad_model, initial_weights
+from bench.cases.relu_mlp import Weights, numpy_forward, torch_model
 from bench.harness import Row, Settings, Target, interleaved, ratio
 
 SIZES = (2, 16, 16, 1)
@@ -49,14 +50,7 @@ def dagrad_step(weights: Weights, X: np.ndarray, y: np.ndarray) -> Callable[[], 
 
 
 def torch_step(torch: Any, weights: Weights, X: np.ndarray, y: np.ndarray) -> Callable[[], float]:
-    layers = []
-    for k, (weight, bias) in enumerate(weights):
-        linear = torch.nn.Linear(weight.shape[1], weight.shape[0])
-        with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(weight))
-            linear.bias.copy_(torch.from_numpy(bias))
-        layers += [linear, torch.nn.ReLU()] if k < len(weights) - 1 else [linear]
-    model = torch.nn.Sequential(*layers)
+    model = torch_model(torch, weights)
     params = list(model.parameters())
     optimizer = torch.optim.SGD(params, lr=LEARNING_RATE)
     inputs, labels = torch.from_numpy(X), torch.from_numpy(y.reshape(-1, 1))
@@ -81,13 +75,7 @@ def numpy_step(weights: Weights, X: np.ndarray, y: np.ndarray) -> Callable[[], f
     n = len(y)
 
     def step() -> float:
-        activations = [X]
-        for k, (w, b) in enumerate(params):
-            h = activations[-1] @ w.T
-            h += b
-            if k < len(params) - 1:
-                np.maximum(h, 0, out=h)
-            activations.append(h)
+        activations = numpy_forward(params, X)
         margins = 1 - labels * activations.pop()
         active = margins > 0
         penalty = sum(float(np.sum(w * w)) + float(np.sum(b * b)) for w, b in params)
