@@ -32,6 +32,7 @@ collector); when a saved output is needed as a Tensor it is rebuilt around the s
 
 from __future__ import annotations
 
+import itertools
 import os
 import traceback
 import weakref
@@ -65,6 +66,10 @@ class _RepeatedTuples(dict):
         return self[n]
 
 
+# Numbers recorded ops in creation order. An op is recorded only after its inputs exist, so sorting by
+# this number is a topological order of any graph (engine.autograd.topological_order relies on it).
+_op_counter = itertools.count(1)
+
 _ZERO_VERSIONS = _RepeatedTuples(0)  # the versions of n inputs never modified in place
 _NO_GRAD_NEEDED = _RepeatedTuples(False)  # needs_input_grad of an op that records nothing
 
@@ -74,15 +79,22 @@ class Function:
 
     __slots__ = (
         "__dict__",
+        "_inplace_count",
         "_output_version",
         "_saved",
         "_saved_sources",
         "_saved_versions",
+        "_seq",
         "_trace",
         "inputs",
         "needs_input_grad",
         "scope",
     )
+
+    # An op whose backward can write its result into `grad` sets can_reuse_grad = True; before each call
+    # the engine then sets grad_is_free, True when nobody else holds that array (engine.autograd._is_free).
+    can_reuse_grad = False
+    grad_is_free = False
 
     # ----- what subclasses write -------------------------------------------------------------
     def forward(ctx, *args: Any, **kwargs: Any) -> np.ndarray:
@@ -119,6 +131,7 @@ class Function:
         ctx.scope = state.scope
         record = True in needs and state.grad_enabled
         if record:
+            ctx._seq = next(_op_counter)
             # Small tuples of flags are shared, not allocated per node: every container a node keeps is
             # one more object for Python's cycle collector to traverse, which dominated deep graphs.
             needs_key = tuple(needs)
@@ -135,6 +148,7 @@ class Function:
             _check_finite(out, ctx, "forward")
         if record:
             ctx._output_version = 0
+            ctx._inplace_count = state.inplace_count
             if versions is None:
                 ctx._saved_versions = _ZERO_VERSIONS[len(tensors)]
             else:

@@ -15,7 +15,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 class _State:
     """The mutable switches read by every op; one instance, `state`."""
 
-    __slots__ = ("anomaly", "create_graph", "grad_enabled", "scope")
+    __slots__ = ("anomaly", "create_graph", "grad_enabled", "inplace_count", "scope")
 
     def __init__(self) -> None:
         self.grad_enabled = True
@@ -24,6 +24,9 @@ class _State:
         self.scope = None
         # True while a backward pass runs with create_graph=True: rules then receive Tensors.
         self.create_graph = False
+        # Counts in-place modifications of any tensor (Tensor._bump_version). A node recorded when the
+        # count was what it is now saw nothing modified since, so backward skips its version checks.
+        self.inplace_count = 0
 
 
 state = _State()

@@ -308,9 +308,13 @@ class Tensor:
 
     def _bump_version(self) -> None:
         """Mark the data as modified in place, so graphs that saved it (or a view of it) refuse to backward."""
+        state.inplace_count += 1
         root = self if self._base is None else self._base
-        sharing = [root] if root._views is None else [root, *(view() for view in root._views)]
-        for tensor in sharing:
+        root._version += 1
+        if root.grad_fn is not None:
+            root.grad_fn._output_version = root._version
+        for view in root._views or ():
+            tensor = view()
             if tensor is not None:
                 tensor._version += 1
                 if tensor.grad_fn is not None:

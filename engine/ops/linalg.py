@@ -33,9 +33,13 @@ class MatMul(Function):
         grad2 = grad.reshape(out_shape)
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_a = unbroadcast(grad2 @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape)
+            grad_a = unbroadcast(grad2 @ b2.swapaxes(-1, -2), a2.shape)
+            if a.ndim == 1:  # only then: a same-shape reshape is a view, which a ReLU below could not reuse
+                grad_a = grad_a.reshape(a.shape)
         if ctx.needs_input_grad[1]:
-            grad_b = unbroadcast(a2.swapaxes(-1, -2) @ grad2, b2.shape).reshape(b.shape)
+            grad_b = unbroadcast(a2.swapaxes(-1, -2) @ grad2, b2.shape)
+            if b.ndim == 1:
+                grad_b = grad_b.reshape(b.shape)
         return grad_a, grad_b
 
 

@@ -2,10 +2,13 @@
 
 Each test targets one optimisation: scalar and same-shape operand fast paths, Add/Sub skipping the
 gradient of constants, in-place accumulation of summed gradients, fresh buffers from Sum/Mean
-backward, the iterator-based topological order, shared per-node tuples and the inlined module scope.
+backward, the topological order by op number, shared per-node tuples, the inlined module scope,
+the in-place counter that skips version checks, and ReLU writing into a gradient nobody else holds.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -355,3 +358,142 @@ def test_full_sum_fast_path_keeps_dtype_and_matches_torch(dtype):
     (tx.sum() * tx.sum()).backward()
     np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-5)
     assert x.grad.dtype == dtype
+
+
+# ----- ReLU writes its gradient into the incoming buffer when nobody else holds it (bench case 1) -----
+
+
+def _relu_net(lib, x, w1, w2):
+    h = (x @ w1).relu()
+    return ((h @ w2).relu() * 1.5).sum()
+
+
+def test_relu_gradient_reuse_matches_torch_through_an_mlp():
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s) for s in ((8, 5), (5, 6), (6, 4))]
+    ours = [engine.Tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    _relu_net(engine, *ours).backward()
+    _relu_net(torch, *theirs).backward()
+    for mine, reference in zip(ours, theirs):
+        _close(mine.grad, reference.grad)
+
+
+def test_relu_does_not_overwrite_a_gradient_someone_else_holds():
+    x, tx = _pair([[-1.0, 2.0, 3.0], [4.0, -5.0, 0.5]])
+    y, ty = _pair([[1.0, -2.0, 3.0], [-4.0, 5.0, 0.5]])
+    # Add hands one gradient array to both ReLUs; a retained and a hooked gradient are held by the user.
+    a, ta = x.relu(), tx.relu()
+    b, tb = y.relu(), ty.relu()
+    total, ttotal = a + b, ta + tb
+    total.retain_grad()
+    ttotal.retain_grad()
+    a.retain_grad()
+    ta.retain_grad()
+    hooked: list = []
+    b.register_hook(lambda g: hooked.append(g))
+    scale = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    (total * scale).sum().backward()
+    (ttotal * torch.tensor(scale)).sum().backward()
+    _close(total.grad, ttotal.grad)
+    _close(a.grad, ta.grad)
+    np.testing.assert_array_equal(hooked[0].data, scale)  # b's gradient as the hook saw it, unmasked
+    _close(x.grad, tx.grad)
+    _close(y.grad, ty.grad)
+
+
+def test_relu_keeps_a_user_gradient_and_captured_grad_outputs_intact():
+    x, tx = _pair([[-1.0, 2.0], [3.0, -4.0]])
+    seed = np.array([[1.0, 2.0], [3.0, 4.0]])
+    out = x.relu()
+    out.backward(gradient=seed)
+    assert seed.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    tx.relu().backward(gradient=torch.tensor(seed))
+    _close(x.grad, tx.grad)
+    h = x * 2.0
+    r = h.relu()
+    grad_h, grad_x = engine.grad(r.sum(), [h, x])
+    assert grad_h.data.tolist() == [[0.0, 1.0], [1.0, 0.0]]
+    assert grad_x.data.tolist() == [[0.0, 2.0], [2.0, 0.0]]
+
+
+def test_relu_reuse_is_per_call_so_a_later_direct_call_never_writes():
+    x = engine.Tensor(np.array([[-1.0, 2.0], [3.0, -4.0]]), requires_grad=True)
+    out = (x * 3.0).relu()
+    (out * 2.0).sum().backward(retain_graph=True)
+    upstream = np.ones((2, 2))
+    (result,) = out.grad_fn.backward(upstream)  # what viz's trace does after backward(retain_graph=True)
+    assert upstream.tolist() == [[1.0, 1.0], [1.0, 1.0]] and result is not upstream
+    (x * 3.0).relu().sum().backward()  # and the retained graph still gives the same gradient again
+    np.testing.assert_array_equal(x.grad.data, [[0.0, 9.0], [9.0, 0.0]])
+
+
+def test_relu_second_order_records_instead_of_writing():
+    x, tx = _pair([[-1.0, 2.0], [3.0, 0.5]])
+    (g,) = engine.grad((x.relu() * x * x).sum(), x, create_graph=True)
+    (tg,) = torch.autograd.grad((tx.relu() * tx * tx).sum(), tx, create_graph=True)
+    _close(g, tg)
+    g.sum().backward()
+    tg.sum().backward()
+    _close(x.grad, tx.grad)
+
+
+def test_only_unshared_plain_arrays_count_as_free():
+    from engine.autograd import _is_free
+
+    fresh = np.ones(3)
+    assert _is_free(fresh)
+    held = {"other": fresh}
+    assert not _is_free(fresh)
+    del held
+    assert not _is_free(fresh[1:])  # a view: its memory belongs to `fresh`
+    frozen = np.ones(3)
+    frozen.flags.writeable = False
+    assert not _is_free(frozen)
+    assert not _is_free(engine.Tensor(np.ones(3)))
+
+
+class _SeesGradFreedom(engine.Function):
+    """d(x)/dx = 1; records whether the engine offered `grad` for reuse"""
+
+    can_reuse_grad = True
+    seen: ClassVar[list[bool]] = []
+
+    def forward(ctx, x):
+        return x.copy()
+
+    def backward(ctx, grad):
+        _SeesGradFreedom.seen.append(ctx.grad_is_free)
+        return (grad * 1.0,)
+
+
+def test_the_engine_offers_a_fresh_gradient_and_withholds_a_shared_one():
+    x = engine.Tensor(np.ones((3, 2)), requires_grad=True)
+    w = engine.Tensor(np.ones((2, 2)), requires_grad=True)
+    _SeesGradFreedom.seen = []
+    (_SeesGradFreedom.apply(x) @ w).sum().backward()  # MatMul's G @ Wᵀ: a fresh array
+    engine.linear(_SeesGradFreedom.apply(x), w).sum().backward()  # Linear's G @ W: fresh
+    (_SeesGradFreedom.apply(x @ w) * 2.0).sum().backward()  # Mul's G * 2: fresh
+    shared = _SeesGradFreedom.apply(x @ w)
+    shared.retain_grad()
+    (shared * 2.0).sum().backward()  # the retained .grad holds it
+    (_SeesGradFreedom.apply(x) + _SeesGradFreedom.apply(x)).sum().backward()  # Add gives both one array
+    (_SeesGradFreedom.apply(x).reshape(6)).sum().backward()  # a view of Sum's buffer
+    assert _SeesGradFreedom.seen == [True, True, True, False, False, True, False]
+
+
+def test_version_checks_run_whenever_anything_was_modified_and_only_refuse_stale_saves():
+    a = engine.Tensor(np.ones(3), requires_grad=True)
+    unrelated = engine.Tensor(np.ones(3), requires_grad=True)
+    constant = engine.Tensor(np.full(3, 2.0))
+    y = (a * a).sum() + (a + constant).sum()  # Mul saves a; Add saves nothing
+    with engine.no_grad():
+        unrelated.add_(1.0)  # the in-place counter moved: every node checks its saved inputs
+        constant.mul_(3.0)  # an input Add never reads
+    y.backward()
+    np.testing.assert_allclose(a.grad.data, [3.0, 3.0, 3.0])
+    z = (a * 2.0).sum()
+    with engine.no_grad():
+        a.view(3)[0] = 5.0  # through a view of the saved input
+    with pytest.raises(RuntimeError, match="modified in place"):
+        z.backward()
