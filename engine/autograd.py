@@ -189,8 +189,10 @@ def _run_backward(
                 # Drop the loop's leftover references from earlier nodes first: the count must see only `g`.
                 input_grads = parent_grad = previous_grad = total = None
                 node.grad_is_free = _is_free(g)
-                input_grads = node.backward(g)
-                node.grad_is_free = False  # for this call only: a direct call later (viz's trace) must not write
+                try:
+                    input_grads = node.backward(g)
+                finally:
+                    del node.grad_is_free  # this call only: a later direct call (viz's trace) must not write
             else:
                 input_grads = node.backward(g)
             if type(input_grads) is not tuple:

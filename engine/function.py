@@ -70,6 +70,15 @@ class _RepeatedTuples(dict):
 # this number is a topological order of any graph (engine.autograd.topological_order relies on it).
 _op_counter = itertools.count(1)
 
+class _CountingTuples(dict):
+    """table[n] is the shared tuple (0, 1, ..., n-1), built on first use."""
+
+    def __missing__(self, n: int) -> tuple[int, ...]:
+        self[n] = tuple(range(n))
+        return self[n]
+
+
+_INPUT_SOURCES = _CountingTuples()  # the sources of n saved values that are the n Tensor inputs in order
 _ZERO_VERSIONS = _RepeatedTuples(0)  # the versions of n inputs never modified in place
 _NO_GRAD_NEEDED = _RepeatedTuples(False)  # needs_input_grad of an op that records nothing
 
@@ -156,8 +165,7 @@ class Function:
                     versions.append(t._version)
                 ctx._saved_versions = tuple(versions)
             if ctx._saved:
-                ctx._saved, sources = _saved_sources(ctx._saved, tensors, raw, out)
-                ctx._saved_sources = _SHARED_SOURCES.setdefault(sources, sources) if len(sources) <= 4 else sources
+                ctx._saved, ctx._saved_sources = _saved_sources(ctx._saved, tensors, raw, out)
                 if _SAVED_OUTPUT in ctx._saved_sources:
                     ctx._output_ref = weakref.ref(result)  # create_graph reuses it (see _saved_as_tensor)
             result.requires_grad = True
@@ -258,7 +266,14 @@ def _saved_sources(
     saved: tuple[Any, ...], tensors: list[Any], raw: Any, out: np.ndarray
 ) -> tuple[tuple[Any, ...], tuple[int, ...]]:
     """The saved values (a 0-d output as its array) and, for each, the index of the Tensor input it is,
-    _SAVED_OUTPUT or _SAVED_CONSTANT."""
+    _SAVED_OUTPUT or _SAVED_CONSTANT (a shared tuple when short: nodes keep few objects)."""
+    if len(saved) == len(tensors):
+        # The commonest case, checked first: forward saved exactly its Tensor inputs, in order (Mul, Linear...).
+        for value, tensor in zip(saved, tensors):
+            if value is not tensor.data:
+                break
+        else:
+            return saved, _INPUT_SOURCES[len(saved)]
     sources = []
     values = []
     for value in saved:
@@ -272,7 +287,8 @@ def _saved_sources(
                     break
         sources.append(source)
         values.append(value)
-    return tuple(values), tuple(sources)
+    key = tuple(sources)
+    return tuple(values), (_SHARED_SOURCES.setdefault(key, key) if len(key) <= 4 else key)
 
 
 def _user_frame() -> str:

@@ -283,13 +283,17 @@ class ReLU(Function):
     can_reuse_grad = True
 
     def forward(ctx, x):
-        ctx.mask = x > 0
-        return np.maximum(x, 0)
+        # The output is saved, as PyTorch's ReluBackward does: the mask out > 0 is rebuilt in backward and
+        # used at once, so no boolean array is held from forward to backward (bench case 1, batch 1024).
+        out = np.maximum(x, 0)
+        ctx.save_for_backward(out)
+        return out
 
     def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
         if ctx.grad_is_free:  # mask it in place: no new (batch, features) buffer per layer (bench case 1)
-            return (np.multiply(grad, ctx.mask, out=grad),)
-        return (grad * ctx.mask,)
+            return (np.multiply(grad, out > 0, out=grad),)
+        return (grad * (out > 0),)
 
 
 class LeakyReLU(Function):

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 import engine
 import nn
+from engine.graph import op_attributes
 
 RTOL, ATOL = 1e-10, 1e-12
 
@@ -424,6 +425,7 @@ def test_relu_reuse_is_per_call_so_a_later_direct_call_never_writes():
     upstream = np.ones((2, 2))
     (result,) = out.grad_fn.backward(upstream)  # what viz's trace does after backward(retain_graph=True)
     assert upstream.tolist() == [[1.0, 1.0], [1.0, 1.0]] and result is not upstream
+    assert "grad_is_free" not in op_attributes(out.grad_fn)  # nothing left for drawings to show
     (x * 3.0).relu().sum().backward()  # and the retained graph still gives the same gradient again
     np.testing.assert_array_equal(x.grad.data, [[0.0, 9.0], [9.0, 0.0]])
 

@@ -70,7 +70,7 @@ def test_saved_values_name_inputs_outputs_and_constants():
     exp = a.exp().grad_fn
     assert [s.label for s in saved_values(exp)] == ["output"]
     relu = a.relu().grad_fn
-    assert [(s.label, s.shape, s.dtype) for s in saved_values(relu)] == [("mask", (2, 3), "bool")]
+    assert [(s.label, s.shape, s.dtype) for s in saved_values(relu)] == [("output", (2, 3), "float64")]
 
 
 def test_saved_values_are_empty_after_release_but_structure_stays():
