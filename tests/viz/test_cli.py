@@ -65,6 +65,11 @@ def test_mlp_graph_with_clusters_and_collapse(tmp_path):
         (["graph", "--mlp", "2"], "at least two positive sizes"),
         (["graph", "--expr", "a", "--set", "a=1", "-o", "g.bmp"], "cannot tell the format"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (
+            ["graph", "--expr", "a*b", "--set", "a=2", "b=1", "--set", "a=3"],
+            "--set a is given twice with different values, 2 and 3",
+        ),
+        (["graph", "--mlp", "2,1", "--set", "a=1", "--set", "b=2"], "--set applies to --expr only"),
     ],
 )
 def test_errors_are_one_line_on_stderr(argv, message, capsys):
@@ -73,6 +78,16 @@ def test_errors_are_one_line_on_stderr(argv, message, capsys):
     assert status != 0
     assert message in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_repeated_set_flags_accumulate(capsys):
+    assert main(["graph", "--expr", "a*b + c", "--set", "a=2", "--set", "b=-3", "c=10", "--explain"]) == 0
+    assert capsys.readouterr().out.startswith("Backward pass of out = Add(mul, c) = 4.0")
+
+
+def test_a_variable_set_twice_to_the_same_value_is_accepted(capsys):
+    assert main(["graph", "--expr", "a*b", "--set", "a=2", "b=3", "--set", "a=2.0", "--explain"]) == 0
+    assert capsys.readouterr().out.startswith("Backward pass of out = Mul(a, b) = 6.0")
 
 
 def test_help_and_no_command(capsys):
