@@ -158,7 +158,7 @@ def fit(
     val_loader: Iterable[Any] | None = None,
     metrics: Any = ("accuracy",),
     scheduler: Any = None,
-    progress: bool = True,
+    progress: bool | None = None,
     checkpoint_dir: str | Path | None = None,
     checkpoint_every: int = 1,
     resume: bool = False,
@@ -185,6 +185,10 @@ def fit(
 
     `on_batch_end(epoch, batch_index, loss)` and `on_epoch_end(epoch, history)` are optional callbacks
     (epoch counted from 0).
+
+    progress: None (the default) shows each epoch's bar on stderr only when stderr is a terminal, so logs,
+    pipes and CI output get no bar lines; True always shows it (e.g. in a notebook, whose output is not a
+    terminal); False shows nothing. Unless progress=False, one summary line per epoch goes to stdout.
     """
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative int, got {epochs!r}")
@@ -228,7 +232,7 @@ def fit(
                         old.unlink(missing_ok=True)
             if on_epoch_end is not None:
                 on_epoch_end(epoch, history)
-            if progress:
+            if progress is not False:
                 tqdm.write(_epoch_line(epoch, epochs, history))
             if guard.requested:
                 history.interrupted = True
@@ -244,7 +248,7 @@ def _train_epoch(
     metric_fns: dict[str, Metric],
     epoch: int,
     epochs: int,
-    progress: bool,
+    progress: bool | None,
     guard: _InterruptGuard,
     on_batch_end: Callable[[int, int, float], None] | None,
 ) -> dict[str, float] | None:
@@ -252,7 +256,9 @@ def _train_epoch(
     model.train()
     averages = _Averages()
     total = len(loader) if hasattr(loader, "__len__") else None
-    bar = tqdm(total=total, desc=f"epoch {epoch + 1}/{epochs}", disable=not progress, leave=False, dynamic_ncols=True)
+    # disable=None: tqdm shows the bar only if its output (stderr) is a terminal.
+    disable = None if progress is None else not progress
+    bar = tqdm(total=total, desc=f"epoch {epoch + 1}/{epochs}", disable=disable, leave=False, dynamic_ncols=True)
     try:
         for batch_index, batch in enumerate(loader):
             x, y = _split_batch(batch)
@@ -265,7 +271,7 @@ def _train_epoch(
             values.update({name: float(fn(output, y)) for name, fn in metric_fns.items()})
             averages.add(values, len(y))
             bar.update(1)
-            if progress:
+            if not bar.disable:
                 bar.set_postfix({k: f"{v:.4f}" for k, v in averages.means().items()}, refresh=False)
             if on_batch_end is not None:
                 on_batch_end(epoch, batch_index, values["loss"])

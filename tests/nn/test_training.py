@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -93,7 +95,7 @@ def test_history_records_every_epoch_and_lr(capsys: pytest.CaptureFixture) -> No
     assert all(len(v) == 4 for v in [*history.train.values(), *history.val.values()])
     assert history.lr == [0.01, 0.01, 0.005, 0.005]
     assert history.to_dict()["epochs"] == 4 and nn.History.from_dict(history.to_dict()) == history
-    assert "epoch 4/4" in capsys.readouterr().err  # the progress output (tqdm writes to stderr)
+    assert "epoch 4/4  loss " in capsys.readouterr().out  # the per-epoch summary line
     assert model.training  # validation switched to eval and back
 
 
@@ -111,6 +113,45 @@ def test_custom_metrics_and_errors() -> None:
         nn.fit(model, lambda o, t: F.cross_entropy(o, t, reduction="none"), optimizer, train, epochs=1, progress=False)
     with pytest.raises(ValueError, match=r"resume=True needs checkpoint_dir"):
         nn.fit(model, F.cross_entropy, optimizer, train, epochs=1, resume=True, progress=False)
+
+
+# ----- progress output ---------------------------------------------------------------------------
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _tiny_fit(progress: bool | None = None) -> nn.History:
+    engine.manual_seed(0)
+    X, y = nn.datasets.xor()
+    model = nn.MLP(2, [4], 1)
+    optimizer = nn.optim.SGD(model.parameters(), lr=0.1)
+    loader = DataLoader(TensorDataset(X, y), batch_size=2)
+    return nn.fit(model, _bce, optimizer, loader, epochs=2, progress=progress)
+
+
+def test_no_progress_bar_when_the_output_is_not_a_terminal(capsys: pytest.CaptureFixture) -> None:
+    history = _tiny_fit()  # capsys's stdout and stderr are not terminals, like a CI log or a pipe
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [
+        f"epoch {e + 1}/2  loss {history.train['loss'][e]:.4f}  accuracy {history.train['accuracy'][e]:.4f}"
+        for e in range(2)
+    ]
+    assert err == ""
+    assert "%|" not in out and "it/s" not in out
+
+
+def test_progress_bar_on_a_terminal_or_when_forced(capsys: pytest.CaptureFixture, monkeypatch) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    _tiny_fit()
+    assert "epoch 2/2:" in terminal.getvalue() and "%|" in terminal.getvalue()
+    monkeypatch.undo()
+    _tiny_fit(progress=True)  # a bar even where the output is not a terminal (a notebook, a log on purpose)
+    out, err = capsys.readouterr()
+    assert "%|" in err and out.count("epoch ") == 4  # 2 from the terminal run, 2 from this one
+    _tiny_fit(progress=False)
+    assert capsys.readouterr() == ("", "")
 
 
 # ----- Ctrl-C --------------------------------------------------------------------------------------
