@@ -66,7 +66,6 @@ def run(ctx: LessonContext) -> None:
         epochs=epochs,
         val_loader=val_loader,
         metrics=("accuracy",),
-        progress=True,
     )
     model.eval()
     with engine.no_grad():
