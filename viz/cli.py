@@ -11,7 +11,6 @@ non-zero status; no traceback.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from typing import Any, NoReturn
@@ -144,39 +143,16 @@ def _run_graph(args: argparse.Namespace) -> int:
 
 
 def _expression(args: argparse.Namespace) -> tuple[engine.Tensor, Any, str]:
-    from viz.expr import ExpressionError, build_expression
+    from viz.expr import ExpressionError, build_expression, parse_assignments
 
     if args.collapse is not None:
         raise UsageError("dagrad graph: error: --collapse applies to --mlp only (see dagrad graph --help)")
     try:
-        root, leaves = build_expression(args.expr, _assignments(args.set))
+        root, leaves = build_expression(args.expr, parse_assignments(args.set))
     except ExpressionError as error:
         raise UsageError(f"dagrad graph: error: {error}") from None
     root.name = next(n for n in ("out", "result", "value") if n not in leaves) if root.name is None else root.name
     return root, leaves, args.expr
-
-
-def _assignments(items: list[str]) -> dict[str, float]:
-    """The --set values; a name given twice with different values is an error rather than a silent overwrite."""
-    from viz.expr import ExpressionError, parse_assignments
-
-    values: dict[str, float] = {}
-    first_texts: dict[str, str] = {}  # each value as first typed, for the error message
-    for item in items:
-        ((name, value),) = parse_assignments([item]).items()
-        text = item.partition("=")[2].strip()
-        if name in values and not _same_number(values[name], value):
-            raise ExpressionError(
-                f"--set {name} is given twice with different values, {first_texts[name]} and {text}; "
-                "give each variable one value"
-            )
-        values[name] = value
-        first_texts.setdefault(name, text)
-    return values
-
-
-def _same_number(a: float, b: float) -> bool:
-    return a == b or (math.isnan(a) and math.isnan(b))
 
 
 def _mlp(args: argparse.Namespace) -> tuple[engine.Tensor, Any, str]:

@@ -7,6 +7,7 @@ calls of the functions in FUNCTIONS are accepted; anything else is an Expression
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -42,17 +43,26 @@ class ExpressionError(ValueError):
 
 
 def parse_assignments(items: list[str]) -> dict[str, float]:
-    """['a=2', 'b=-3'] -> {'a': 2.0, 'b': -3.0}."""
+    """['a=2', 'b=-3'] -> {'a': 2.0, 'b': -3.0}. A name given twice with different values is an error,
+    not a silent overwrite (the gradients would come from a value the user did not mean)."""
     values: dict[str, float] = {}
+    first_texts: dict[str, str] = {}  # each value as first typed, for the error message
     for item in items:
         name, sep, text = item.partition("=")
-        name = name.strip()
+        name, text = name.strip(), text.strip()
         if not sep or not name.isidentifier():
             raise ExpressionError(f"--set expects NAME=NUMBER (e.g. a=2), got {item!r}")
         try:
-            values[name] = float(text)
+            value = float(text)
         except ValueError:
-            raise ExpressionError(f"--set {name}: {text.strip()!r} is not a number") from None
+            raise ExpressionError(f"--set {name}: {text!r} is not a number") from None
+        if name in values and not (values[name] == value or (math.isnan(values[name]) and math.isnan(value))):
+            raise ExpressionError(
+                f"--set {name} is given twice with different values, {first_texts[name]} and {text}; "
+                "give each variable one value"
+            )
+        values[name] = value
+        first_texts.setdefault(name, text)
     return values
 
 

@@ -57,3 +57,9 @@ def test_parse_assignments():
         parse_assignments(["a=two"])
     with pytest.raises(ExpressionError, match="NAME=NUMBER"):
         parse_assignments(["1a=2"])
+
+
+def test_parse_assignments_refuses_two_values_for_one_name():
+    assert parse_assignments(["a=2", "a=2.0", "b=nan", "b=nan"])["a"] == 2.0  # the same value twice is fine
+    with pytest.raises(ExpressionError, match="--set a is given twice with different values, 2 and 3"):
+        parse_assignments(["a=2", "b=1", "a=3"])
