@@ -547,8 +547,17 @@ def pow(x: Any, exponent: Any) -> Tensor:
     if isinstance(exponent, np.generic) and exponent.ndim == 0 and exponent.dtype.kind in "iuf":
         exponent = exponent.item()  # a NumPy scalar is a weak scalar too: x (float32) ** np.float64(2) stays float32
     if isinstance(x, Tensor) and isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
-        if x.dtype.kind != "f" and (exponent < 0 or isinstance(exponent, float)):
-            x = x.astype(np.float32)
+        if x.dtype.kind in "biu":
+            if isinstance(exponent, float):
+                x = x.astype(np.float32)  # int tensor ** 0.5 is float32, as PyTorch
+            elif exponent < 0:
+                raise ValueError(
+                    f"pow: a {x.dtype} tensor (shape {x.shape}) to a negative integer power ({exponent}) is not "
+                    "allowed, as in PyTorch (the result would not be an integer); cast to float first: "
+                    f"x.float() ** {exponent}, or use a float exponent: x ** {float(exponent)}"
+                )
+            elif x.dtype.kind == "b":
+                x = x.astype(np.int64)  # bool tensor ** 2 is int64, as PyTorch (NumPy gives int8)
         return PowScalar.apply(x, exponent)
     return Pow.apply(*binary_operands("pow", x, exponent))
 

@@ -1,5 +1,5 @@
-"""Gaps closed against PyTorch: a vectorized full-precision erf. PyTorch (float64) is the oracle, as in the
-other engine tests."""
+"""Gaps closed against PyTorch: a vectorized full-precision erf and int ** negative int. PyTorch (float64) is
+the oracle, as in the other engine tests."""
 
 from __future__ import annotations
 
@@ -94,3 +94,52 @@ def test_erf_and_exact_gelu_second_order_match_torch():
     x = np.linspace(-6.0, 6.0, 49)
     compare_second_order(engine.erf, torch.erf, x)
     compare_second_order(engine.gelu, F.gelu, x)
+
+
+# ----- int ** negative int ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+@pytest.mark.parametrize("exponent", [-1, -3, np.int64(-2)])
+def test_integer_tensor_to_a_negative_integer_power_raises_like_torch(dtype, exponent):
+    values = np.array([1, 2, 0, 1]).astype(dtype)
+    with pytest.raises(RuntimeError, match="Integers to negative integer powers are not allowed"):
+        torch.from_numpy(values) ** exponent
+    with pytest.raises(ValueError, match=rf"pow: a {dtype} tensor .* negative integer power .* cast to float"):
+        engine.tensor(values) ** exponent
+    with pytest.raises(ValueError, match="pow"):
+        engine.pow(engine.tensor(values), exponent)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "exponent"),
+    [
+        ("int64", 2),
+        ("int64", 0),
+        ("int64", 1),
+        ("int64", np.int64(3)),
+        ("int64", 2.0),
+        ("int64", -1.0),
+        ("int64", 0.5),
+        ("int64", np.float64(0.5)),
+        ("int64", True),
+        ("int32", 3),
+        ("int32", -2.0),
+        ("uint8", 2),
+        ("bool", 2),
+        ("bool", 0),
+        ("bool", 2.0),
+    ],
+    ids=repr,
+)
+def test_integer_tensor_powers_have_torchs_dtype_and_values(dtype, exponent):
+    values = np.array([[1, 2, 3], [0, 1, 4]]).astype(dtype)
+    expected = (torch.from_numpy(values) ** exponent).numpy()
+    with np.errstate(divide="ignore"):  # 0 ** -1.0 = inf: NumPy warns where torch is silent (as for x / 0)
+        out = engine.tensor(values) ** exponent
+    assert out.dtype == expected.dtype, f"{dtype} ** {exponent!r}: {out.dtype} != torch's {expected.dtype}"
+    np.testing.assert_allclose(out.data, expected, rtol=1e-6)
+
+
+def test_float_tensor_to_a_negative_integer_power_still_works():
+    compare(lambda x: x**-2, lambda x: x**-2, np.array([0.5, -2.0, 3.0]))
