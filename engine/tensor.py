@@ -407,6 +407,18 @@ class Tensor:
     def __rtruediv__(self, other: Any) -> Tensor:
         return div(other, self)
 
+    def __floordiv__(self, other: Any) -> Tensor:
+        return floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return floor_divide(other, self)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return remainder(other, self)
+
     def __pow__(self, other: Any) -> Tensor:
         return pow(self, other)
 
@@ -609,6 +621,7 @@ from engine.ops.elementwise import (  # noqa: E402
     erf,
     exp,
     expm1,
+    floor_divide,
     ge,
     gelu,
     gt,
@@ -624,6 +637,7 @@ from engine.ops.elementwise import (  # noqa: E402
     neg,
     pow,
     relu,
+    remainder,
     sigmoid,
     silu,
     sin,

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from engine.function import Function
-from engine.ops._util import as_tensor, binary_operands, unbroadcast
+from engine.ops._util import _is_weak_scalar, as_tensor, binary_operands, unbroadcast
 from engine.tensor import Tensor, _dtype
 
 # ----- arithmetic ---------------------------------------------------------------------------------
@@ -124,6 +124,67 @@ class Pow(Function):
             at_zero = ((x_data == 0) & (y_data >= 0)).astype(x_data.dtype)  # ln 0 would give nan
             safe_x = x * (1 - at_zero) + at_zero
             grad_y = unbroadcast(grad * out * Log.call(safe_x), y.shape)
+        return grad_x, grad_y
+
+
+def _floor_divide_arrays(x: Any, y: Any) -> np.ndarray:
+    """Python's floor division elementwise: NumPy's rule is PyTorch's (same float32/float64 values and signed
+    zeros; PyTorch's float16 kernel rounds its intermediate steps differently in rare cases)."""
+    # A float divisor of 0 gives ±inf or nan, and INT_MIN // -1 wraps, silently as in PyTorch.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return np.floor_divide(x, y)
+
+
+def _remainder_arrays(x: Any, y: Any) -> np.ndarray:
+    """x - floor(x/y)·y, with the sign of y (Python's %), as PyTorch computes it."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if x.dtype.kind != "f":
+            return np.remainder(x, y)
+        # PyTorch's rule, fmod plus y where the signs differ, rather than np.remainder: a zero result keeps
+        # the sign of x (-4.0 % 2.0 is -0.0, as in PyTorch) where NumPy gives it the sign of y.
+        # Where x/y overflows (1e300 % 1e-300) PyTorch's vectorized fmod gives nan; this is the exact fmod.
+        mod = np.fmod(x, y)
+        return np.where((mod != 0) & ((mod < 0) != (y < 0)), mod + y, mod)
+
+
+class FloorDivide(Function):
+    """d⌊x/y⌋ is 0 almost everywhere, but PyTorch implements no derivative: backward raises, as torch's does"""
+
+    def forward(ctx, x, y):
+        return _floor_divide_arrays(x, y)
+
+    def backward(ctx, grad):
+        raise RuntimeError(
+            "floor_divide: has no derivative, as in PyTorch ('derivative for aten::floor_divide is not "
+            "implemented'): x // y is piecewise constant. To use the quotient as a constant, detach its "
+            "operands (x.detach() // y.detach()); for a differentiable quotient use x / y"
+        )
+
+
+class Remainder(Function):
+    """d(x mod y)/dx = 1,  d(x mod y)/dy = -⌊x/y⌋  (as PyTorch; ⌊x/y⌋ counts as a constant: no second derivative)"""
+
+    def forward(ctx, x, y, number_dividend):
+        ctx.number_dividend = number_dividend
+        ctx.save_for_backward(x, y)
+        return _remainder_arrays(x, y)
+
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        grad_x = unbroadcast(grad, x.shape) if ctx.needs_input_grad[0] else None
+        grad_y = None
+        if ctx.needs_input_grad[1]:
+            if ctx.number_dividend:
+                # PyTorch's remainder(Scalar, Tensor) has no derivative: 7 % y with y requiring grad fails there
+                raise RuntimeError(
+                    "remainder: a Python number % tensor has no derivative, as in PyTorch ('derivative for "
+                    "aten::remainder is not implemented'); make the number a tensor to get d/dy = -floor(x/y): "
+                    "engine.tensor(7.0) % y instead of 7.0 % y"
+                )
+            x_data = x.data if isinstance(x, Tensor) else x
+            y_data = y.data if isinstance(y, Tensor) else y
+            # From the arrays, not recorded: ⌊x/y⌋'s own derivative is 0 (PyTorch's second derivatives are 0 too)
+            grad_y = unbroadcast(grad * -_floor_divide_arrays(x_data, y_data), y.shape)
         return grad_x, grad_y
 
 
@@ -560,6 +621,46 @@ def pow(x: Any, exponent: Any) -> Tensor:
                 x = x.astype(np.int64)  # bool tensor ** 2 is int64, as PyTorch (NumPy gives int8)
         return PowScalar.apply(x, exponent)
     return Pow.apply(*binary_operands("pow", x, exponent))
+
+
+def _integer_division_check(op: str, x: Tensor, y: Tensor) -> None:
+    """Integer floor division and remainder by 0 raise, as in PyTorch (and Python); bool with bool is undefined."""
+    if x.dtype.kind == "f":  # binary_operands made both float if either is
+        return
+    if x.dtype.kind == "b" and y.dtype.kind == "b":
+        raise TypeError(
+            f"{op}: not defined for two bool tensors, as in PyTorch; cast one to an integer or float dtype first "
+            "(x.astype('int64'))"
+        )
+    if not y.data.all():
+        raise ZeroDivisionError(
+            f"{op}: integer division by zero (the {y.dtype} divisor of shape {y.shape} contains 0), an error for "
+            "integers as in PyTorch; use float tensors (x.float()) to get inf/nan there, or replace the zeros first"
+        )
+
+
+def floor_divide(x: Any, y: Any) -> Tensor:
+    """x // y: the floor of x / y, as Python's // (and torch.floor_divide), with NumPy broadcasting.
+
+    Like PyTorch, it has no derivative: the result of inputs that require grad is recorded, and a backward
+    pass that reaches it raises (PyTorch's "derivative for aten::floor_divide is not implemented"), instead
+    of returning the zeros that would hide a mistake. Detach the operands to use the quotient as a constant.
+    """
+    x, y = binary_operands("floor_divide", x, y)
+    _integer_division_check("floor_divide", x, y)
+    return FloorDivide.apply(x, y)
+
+
+def remainder(x: Any, y: Any) -> Tensor:
+    """x % y = x - floor(x/y)·y, whose sign follows the divisor y, as Python's % (and torch.remainder).
+
+    Gradients as in PyTorch: 1 for x and -floor(x/y) for y. A Python number as the dividend (7.0 % y) is
+    PyTorch's remainder(Scalar, Tensor), which has no derivative: backward then raises for y, as there.
+    """
+    number_dividend = _is_weak_scalar(x) and isinstance(y, Tensor)
+    x, y = binary_operands("remainder", x, y)
+    _integer_division_check("remainder", x, y)
+    return Remainder.apply(x, y, number_dividend)
 
 
 def _float_input(op: str, x: Any) -> Tensor:

@@ -1,9 +1,10 @@
-"""Gaps closed against PyTorch: a vectorized full-precision erf and int ** negative int. PyTorch (float64) is
-the oracle, as in the other engine tests."""
+"""Gaps closed against PyTorch: a vectorized full-precision erf, int ** negative int, // and %. PyTorch
+(float64) is the oracle, as in the other engine tests."""
 
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import engine
-from tests.engine.torch_compare import arrays, compare, compare_second_order
+from tests.engine.torch_compare import arrays, broadcast_pair, compare, compare_second_order
 
 # ----- erf ----------------------------------------------------------------------------------------
 
@@ -143,3 +144,225 @@ def test_integer_tensor_powers_have_torchs_dtype_and_values(dtype, exponent):
 
 def test_float_tensor_to_a_negative_integer_power_still_works():
     compare(lambda x: x**-2, lambda x: x**-2, np.array([0.5, -2.0, 3.0]))
+
+
+# ----- floor_divide and remainder -----------------------------------------------------------------
+
+_SPECIAL = np.array([0.0, -0.0, 1.0, -1.0, 2.5, -2.5, 7.0, -7.0, 1e-3, -1e3, np.inf, -np.inf, np.nan])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize(
+    ("mine", "theirs"), [(engine.floor_divide, torch.floor_divide), (engine.remainder, torch.remainder)]
+)
+def test_floor_divide_and_remainder_special_values_bit_for_bit_like_torch(mine, theirs, dtype):
+    """Zero, infinite and nan operands on either side, and the sign of zero results, as PyTorch."""
+    x, y = (a.astype(dtype) for a in np.meshgrid(_SPECIAL, _SPECIAL))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # PyTorch is silent about x // 0.0; so is dagrad
+        out = mine(engine.tensor(x, dtype=dtype), engine.tensor(y, dtype=dtype)).data
+    expected = theirs(torch.from_numpy(x), torch.from_numpy(y)).numpy()
+    assert out.dtype == expected.dtype
+    np.testing.assert_array_equal(out, expected)
+    numbers = ~np.isnan(expected)
+    np.testing.assert_array_equal(np.signbit(out[numbers]), np.signbit(expected[numbers]))
+
+
+def _nonzero(y: np.ndarray) -> np.ndarray:
+    """Divisors kept at least 0.25 away from 0 (the gradient -floor(x/y) is huge there)."""
+    return np.where(np.abs(y) < 0.25, 0.25 + np.abs(y), y)
+
+
+@given(data=st.data())
+def test_remainder_matches_torch_with_broadcasting(data):
+    x_shape, y_shape = data.draw(broadcast_pair())
+    x = data.draw(arrays(x_shape, -10.0, 10.0))
+    y = _nonzero(data.draw(arrays(y_shape, -3.0, 3.0)))
+    compare(lambda a, b: a % b, lambda a, b: a % b, x, y)
+    compare(engine.remainder, torch.remainder, x, y)
+
+
+@given(data=st.data())
+def test_floor_divide_matches_torch_with_broadcasting(data):
+    x_shape, y_shape = data.draw(broadcast_pair())
+    x = data.draw(arrays(x_shape, -10.0, 10.0))
+    y = data.draw(arrays(y_shape, -3.0, 3.0))
+    mine = engine.tensor(x, dtype="float64") // engine.tensor(y, dtype="float64")
+    expected = torch.from_numpy(x) // torch.from_numpy(y)
+    np.testing.assert_array_equal(mine.data, expected.numpy())
+    expected = torch.floor_divide(torch.from_numpy(x), torch.from_numpy(y)).numpy()
+    np.testing.assert_array_equal(engine.floor_divide(x, y).data, expected)
+
+
+def test_remainder_gradient_at_exact_multiples_and_zero_dividend_like_torch():
+    x = np.array([[4.0, -4.0, 0.0, 6.0], [3.0, -3.0, -0.0, 1.5]])
+    y = np.array([2.0, 2.0, -3.0, -1.5])
+    compare(lambda a, b: a % b, lambda a, b: a % b, x, y)
+
+
+def test_remainder_second_order_matches_torch():
+    """floor(x/y) in d/dy counts as a constant: torch's second derivatives are 0."""
+    x = np.array([[5.5, -7.25, 0.3], [2.0, 9.0, -1.0]])
+    y = np.array([2.0, -1.5, 0.7])
+    compare_second_order(lambda a, b: a % b, lambda a, b: a % b, x, y)
+    compare_second_order(lambda a, b: (a % b) * a * b, lambda a, b: (a % b) * a * b, x, y)
+
+
+@pytest.mark.parametrize(
+    ("mine", "theirs"),
+    [
+        (lambda x: x % 2, lambda x: x % 2),
+        (lambda x: x % -1.5, lambda x: x % -1.5),
+        (lambda x: engine.remainder(x, 0.75), lambda x: torch.remainder(x, 0.75)),
+        (lambda x: (x % 2.0) * x, lambda x: (x % 2.0) * x),
+    ],
+)
+def test_remainder_by_a_number_matches_torch(mine, theirs):
+    x = np.array([[5.5, -7.25, 0.3], [2.0, 9.0, -1.0]])
+    compare(mine, theirs, x)
+    compare_second_order(mine, theirs, x)
+
+
+def test_number_dividend_forward_matches_torch():
+    y = np.array([2.0, -1.5, 0.7, -4.0])
+    for number in (7, -7.5, 0.0):
+        np.testing.assert_array_equal((number % engine.tensor(y)).data, (number % torch.from_numpy(y)).numpy())
+        np.testing.assert_array_equal((number // engine.tensor(y)).data, (number // torch.from_numpy(y)).numpy())
+        out = engine.remainder(number, engine.tensor(y))
+        np.testing.assert_array_equal(out.data, torch.remainder(number, torch.from_numpy(y)).numpy())
+
+
+def test_number_dividend_remainder_has_no_derivative_like_torch():
+    """7.0 % y is torch's remainder(Scalar, Tensor), which has no derivative; a 0-d tensor dividend has one."""
+    y_t = torch.tensor([2.0, -1.5], dtype=torch.float64, requires_grad=True)
+    with pytest.raises(RuntimeError, match="derivative for aten::remainder is not implemented"):
+        (7.0 % y_t).sum().backward()
+    y = engine.tensor([2.0, -1.5], dtype="float64", requires_grad=True)
+    out = 7.0 % y
+    assert out.requires_grad
+    with pytest.raises(RuntimeError, match=r"remainder: a Python number % tensor has no derivative.*engine.tensor"):
+        out.sum().backward()
+    compare(
+        lambda b: engine.tensor(7.0, dtype="float64") % b,
+        lambda b: torch.tensor(7.0, dtype=torch.float64) % b,
+        np.array([2.0, -1.5]),
+    )
+    compare(lambda a: a % 2.0, lambda a: a % 2.0, np.array([7.0, -7.0]))  # a number divisor: d/dx = 1
+
+
+@pytest.mark.parametrize("requires", ["x", "y", "both"])
+def test_floor_divide_backward_raises_like_torch(requires):
+    """torch records floor_divide and raises when a backward reaches it; dagrad does the same."""
+    x_np, y_np = np.array([7.0, -7.0, 2.5]), np.array([2.0, 2.0, -1.0])
+    x_t, y_t = torch.from_numpy(x_np), torch.from_numpy(y_np)
+    x, y = engine.tensor(x_np), engine.tensor(y_np)
+    if requires in ("x", "both"):
+        x_t.requires_grad_(True)
+        x.requires_grad = True
+    if requires in ("y", "both"):
+        y_t.requires_grad_(True)
+        y.requires_grad = True
+    out_t, out = x_t // y_t, x // y
+    assert out.requires_grad == out_t.requires_grad
+    np.testing.assert_array_equal(out.data, out_t.detach().numpy())
+    with pytest.raises(RuntimeError, match="derivative for aten::floor_divide is not implemented"):
+        (out_t * 2).sum().backward()
+    with pytest.raises(RuntimeError, match=r"floor_divide: has no derivative.*detach"):
+        (out * 2).sum().backward()
+    leaf = x if requires != "y" else y
+    with pytest.raises(RuntimeError, match="floor_divide"):
+        engine.grad((x // y).sum(), leaf)
+    # detached operands: a constant quotient, as in torch
+    compare(lambda a: a * (a.detach() // 2.0), lambda a: a * (a.detach() // 2.0), x_np)
+
+
+def test_floor_divide_with_numbers_on_either_side_matches_torch():
+    x = np.array([[5.5, -7.25, 0.3], [2.0, 9.0, -1.0]])
+    for mine, theirs in [
+        (lambda a: a // 2, lambda a: a // 2),
+        (lambda a: a // -0.75, lambda a: a // -0.75),
+        (lambda a: 7 // a, lambda a: 7 // a),
+        (lambda a: -2.5 // a, lambda a: -2.5 // a),
+        (lambda a: engine.floor_divide(a, 3), lambda a: torch.floor_divide(a, 3)),
+    ]:
+        np.testing.assert_array_equal(mine(engine.tensor(x, dtype="float64")).data, theirs(torch.from_numpy(x)).numpy())
+    f32 = engine.tensor(x, dtype="float32") // 2
+    assert f32.dtype == np.float32
+
+
+_INT_CASES = [
+    ("int64 // int64", lambda a, b: a // b),
+    ("int64 % int64", lambda a, b: a % b),
+    ("int // 2", lambda a, b: a // 2),
+    ("int % -3", lambda a, b: a % -3),
+    ("7 // int", lambda a, b: 7 // b),
+    ("-7 % int", lambda a, b: -7 % b),
+    ("int // 2.5", lambda a, b: a // 2.5),
+    ("int % 2.5", lambda a, b: a % 2.5),
+    ("7.5 % int", lambda a, b: 7.5 % b),
+    ("int32 // int64", lambda a, b: a.to(torch.int32) // b if isinstance(a, torch.Tensor) else a.astype("int32") // b),
+    ("int32 % 4", lambda a, b: a.to(torch.int32) % 4 if isinstance(a, torch.Tensor) else a.astype("int32") % 4),
+    ("bool // int", lambda a, b: (a > 0) // b),
+    ("bool % 2", lambda a, b: (a > 0) % 2),
+    ("int // bool", lambda a, b: a // (b != 0)),
+    ("int // float tensor", lambda a, b: a // (b * 1.5)),
+]
+
+
+@pytest.mark.parametrize(("name", "fn"), _INT_CASES, ids=[name for name, _ in _INT_CASES])
+def test_integer_floor_divide_and_remainder_match_torch(name, fn):
+    """Python semantics for integers (floor, sign of the divisor) and torch's result dtypes."""
+    a = np.array([[7, -7, 0, 9], [-1, 5, -9, 3]])
+    b = np.array([2, -2, 3, -4])
+    expected = fn(torch.from_numpy(a), torch.from_numpy(b))
+    out = fn(engine.tensor(a), engine.tensor(b))
+    assert out.dtype == expected.numpy().dtype, f"{name}: {out.dtype} != torch's {expected.dtype}"
+    np.testing.assert_array_equal(out.data, expected.numpy())
+
+
+def test_integer_extremes_wrap_silently_like_torch():
+    a = np.array([np.iinfo(np.int64).min, 5])
+    for op in (lambda u, v: u // v, lambda u, v: u % v):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            out = op(engine.tensor(a), -1)
+        np.testing.assert_array_equal(out.data, op(torch.from_numpy(a), -1).numpy())
+
+
+@pytest.mark.parametrize("op", ["floor_divide", "remainder"])
+def test_integer_division_by_zero_raises_like_torch(op):
+    a, b = np.array([7, -7, 3]), np.array([2, 0, 1])
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        getattr(torch, op)(torch.from_numpy(a), torch.from_numpy(b))
+    with pytest.raises(ZeroDivisionError, match=rf"{op}: integer division by zero .*int64.*\(3,\).*float"):
+        getattr(engine, op)(engine.tensor(a), engine.tensor(b))
+    with pytest.raises(ZeroDivisionError, match=op):
+        getattr(engine, op)(engine.tensor(a), 0)
+    # a float zero divisor gives inf / nan instead, silently, as in torch
+    out = getattr(engine, op)(engine.tensor(a, dtype="float64"), 0.0)
+    np.testing.assert_array_equal(out.data, getattr(torch, op)(torch.from_numpy(a).double(), 0.0).numpy())
+
+
+@pytest.mark.parametrize("op", ["floor_divide", "remainder"])
+def test_bool_with_bool_raises_like_torch(op):
+    a = np.array([True, False])
+    with pytest.raises(NotImplementedError):
+        getattr(torch, op)(torch.from_numpy(a), torch.from_numpy(a))
+    with pytest.raises(TypeError, match=rf"{op}: not defined for two bool tensors"):
+        getattr(engine, op)(engine.tensor(a), engine.tensor(a))
+
+
+def test_floor_divide_and_remainder_shapes_that_do_not_broadcast():
+    with pytest.raises(ValueError, match=r"floor_divide: shapes \(2, 3\) and \(4,\) cannot be broadcast"):
+        engine.ones(2, 3) // engine.ones(4)
+    with pytest.raises(ValueError, match=r"remainder: shapes \(2, 3\) and \(4,\) cannot be broadcast"):
+        engine.ones(2, 3) % engine.ones(4)
+
+
+def test_floor_division_identity_holds():
+    """x == (x // y)·y + x % y, for floats and integers."""
+    rng = np.random.default_rng(4)
+    x, y = rng.uniform(-50, 50, 200), _nonzero(rng.uniform(-5, 5, 200))
+    np.testing.assert_allclose(((x // engine.tensor(y)) * y + x % engine.tensor(y)).data, x, rtol=1e-12, atol=1e-12)
+    xi, yi = rng.integers(-50, 50, 200), rng.choice([-7, -3, -1, 1, 2, 5], 200)
+    np.testing.assert_array_equal(((engine.tensor(xi) // yi) * yi + engine.tensor(xi) % yi).data, xi)
