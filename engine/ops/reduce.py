@@ -90,9 +90,10 @@ class LogSumExp(Function):
 
     def forward(ctx, x, axes, keepdims):
         ctx.in_shape, ctx.kept = x.shape, kept_shape(x.shape, axes)
-        shift = np.max(x, axis=axes, keepdims=True)
+        # initial=-inf: the max over an empty axis is -inf, and so is its logsumexp (log 0), as in PyTorch
+        shift = np.max(x, axis=axes, keepdims=True, initial=-np.inf)
         shift = np.where(np.isfinite(shift), shift, 0)  # all -inf rows stay -inf, not nan
-        with np.errstate(divide="ignore"):  # log(0) = -inf for an all -inf row is the right answer
+        with np.errstate(divide="ignore"):  # log(0) = -inf for an all -inf or empty row is the right answer
             out = np.log(np.sum(np.exp(x - shift), axis=axes, keepdims=True)) + shift
         if not keepdims:
             out = out.reshape(reduced_shape(x.shape, axes))
@@ -157,7 +158,7 @@ class LogSoftmax(Function):
 def _reduce(op: str, function: type[Function], x: Any, axis: Any, keepdims: bool, dim: Any) -> Tensor:
     x = as_tensor(x)
     axes = normalize_axes(op, axis, x.ndim, dim)
-    if x.size == 0 and function in (Max, Min, LogSumExp):
+    if x.size == 0 and function in (Max, Min):
         raise ValueError(f"{op}: cannot reduce an empty tensor (shape {x.shape}); it has no {op}")
     return function.apply(x, axes, bool(keepdims))
 

@@ -1,5 +1,5 @@
-"""Gaps closed against PyTorch: a vectorized full-precision erf, int ** negative int, // and %. PyTorch
-(float64) is the oracle, as in the other engine tests."""
+"""Gaps closed against PyTorch: a vectorized full-precision erf, int ** negative int, // and %, and the
+logsumexp of an empty tensor. PyTorch (float64) is the oracle, as in the other engine tests."""
 
 from __future__ import annotations
 
@@ -366,3 +366,55 @@ def test_floor_division_identity_holds():
     np.testing.assert_allclose(((x // engine.tensor(y)) * y + x % engine.tensor(y)).data, x, rtol=1e-12, atol=1e-12)
     xi, yi = rng.integers(-50, 50, 200), rng.choice([-7, -3, -1, 1, 2, 5], 200)
     np.testing.assert_array_equal(((engine.tensor(xi) // yi) * yi + engine.tensor(xi) % yi).data, xi)
+
+
+# ----- logsumexp of empty tensors -----------------------------------------------------------------
+
+_EMPTY_CASES = [
+    ((0,), 0, False),
+    ((0,), 0, True),
+    ((0,), None, False),
+    ((2, 0), 1, False),
+    ((2, 0), 1, True),
+    ((2, 0), 0, False),
+    ((2, 0), 0, True),
+    ((2, 0), (0, 1), False),
+    ((2, 0), None, True),
+    ((0, 3), 1, False),
+    ((0, 3), -1, True),
+    ((2, 0, 3), (1, 2), True),
+    ((2, 0, 3), (0, 2), False),
+]
+
+
+@pytest.mark.parametrize(("shape", "axis", "keepdims"), _EMPTY_CASES, ids=repr)
+def test_logsumexp_of_empty_tensors_matches_torch(shape, axis, keepdims):
+    """-inf (log 0) for an empty reduction, an empty result for an empty kept axis; gradients are empty."""
+    dims = tuple(range(len(shape))) if axis is None else axis  # torch.logsumexp needs dim; () would also do
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy RuntimeWarning (max of an empty array, log of 0)
+        mine, _ = compare(
+            lambda t: t.logsumexp(axis, keepdims),
+            lambda t: torch.logsumexp(t, dims, keepdim=keepdims),
+            np.empty(shape),
+        )
+        assert mine[0].grad is not None and mine[0].grad.shape == shape
+        compare_second_order(
+            lambda t: engine.logsumexp(t, axis, keepdims),
+            lambda t: torch.logsumexp(t, dims, keepdim=keepdims),
+            np.empty(shape),
+        )
+
+
+def test_logsumexp_of_empty_integer_and_float32_tensors():
+    for dtype in ("int64", "float32"):
+        out = engine.logsumexp(engine.tensor(np.empty(0, dtype=dtype)), axis=0)
+        expected = torch.logsumexp(torch.empty(0, dtype=getattr(torch, dtype)), 0)
+        assert out.dtype == np.float32 and expected.dtype == torch.float32
+        assert out.shape == () and out.item() == -np.inf == expected.item()
+
+
+def test_max_of_empty_still_raises():
+    """Only logsumexp changed: an empty max has no value (torch raises too)."""
+    with pytest.raises(ValueError, match="max: cannot reduce an empty tensor"):
+        engine.zeros(0, 3).max()
