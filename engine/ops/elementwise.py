@@ -613,7 +613,7 @@ def pow(x: Any, exponent: Any) -> Tensor:
                 x = x.astype(np.float32)  # int tensor ** 0.5 is float32, as PyTorch
             elif exponent < 0:
                 raise ValueError(
-                    f"pow: a {x.dtype} tensor (shape {x.shape}) to a negative integer power ({exponent}) is not "
+                    f"pow: {x.dtype} tensor (shape {x.shape}) to a negative integer power ({exponent}) is not "
                     "allowed, as in PyTorch (the result would not be an integer); cast to float first: "
                     f"x.float() ** {exponent}, or use a float exponent: x ** {float(exponent)}"
                 )

@@ -106,7 +106,7 @@ def test_integer_tensor_to_a_negative_integer_power_raises_like_torch(dtype, exp
     values = np.array([1, 2, 0, 1]).astype(dtype)
     with pytest.raises(RuntimeError, match="Integers to negative integer powers are not allowed"):
         torch.from_numpy(values) ** exponent
-    with pytest.raises(ValueError, match=rf"pow: a {dtype} tensor .* negative integer power .* cast to float"):
+    with pytest.raises(ValueError, match=rf"pow: {dtype} tensor .* negative integer power .* cast to float"):
         engine.tensor(values) ** exponent
     with pytest.raises(ValueError, match="pow"):
         engine.pow(engine.tensor(values), exponent)
