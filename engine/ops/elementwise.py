@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from engine.function import Function
-from engine.ops._util import _is_weak_scalar, as_tensor, binary_operands, unbroadcast
+from engine.ops._util import as_tensor, binary_operands, unbroadcast
 from engine.tensor import Tensor, _dtype
 
 # ----- arithmetic ---------------------------------------------------------------------------------
@@ -164,8 +164,7 @@ class FloorDivide(Function):
 class Remainder(Function):
     """d(x mod y)/dx = 1,  d(x mod y)/dy = -⌊x/y⌋  (as PyTorch; ⌊x/y⌋ counts as a constant: no second derivative)"""
 
-    def forward(ctx, x, y, number_dividend):
-        ctx.number_dividend = number_dividend
+    def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
         return _remainder_arrays(x, y)
 
@@ -174,13 +173,6 @@ class Remainder(Function):
         grad_x = unbroadcast(grad, x.shape) if ctx.needs_input_grad[0] else None
         grad_y = None
         if ctx.needs_input_grad[1]:
-            if ctx.number_dividend:
-                # PyTorch's remainder(Scalar, Tensor) has no derivative: 7 % y with y requiring grad fails there
-                raise RuntimeError(
-                    "remainder: a Python number % tensor has no derivative, as in PyTorch ('derivative for "
-                    "aten::remainder is not implemented'); make the number a tensor to get d/dy = -floor(x/y): "
-                    "engine.tensor(7.0) % y instead of 7.0 % y"
-                )
             x_data = x.data if isinstance(x, Tensor) else x
             y_data = y.data if isinstance(y, Tensor) else y
             # From the arrays, not recorded: ⌊x/y⌋'s own derivative is 0 (PyTorch's second derivatives are 0 too)
@@ -658,13 +650,12 @@ def floor_divide(x: Any, y: Any) -> Tensor:
 def remainder(x: Any, y: Any) -> Tensor:
     """x % y = x - floor(x/y)·y, whose sign follows the divisor y, as Python's % (and torch.remainder).
 
-    Gradients as in PyTorch: 1 for x and -floor(x/y) for y. A Python number as the dividend (7.0 % y) is
-    PyTorch's remainder(Scalar, Tensor), which has no derivative: backward then raises for y, as there.
+    Gradients as in PyTorch: 1 for x and -floor(x/y) for y. Also for a Python number as the dividend
+    (7.0 % y), where PyTorch's remainder(Scalar, Tensor) implements no derivative and raises instead.
     """
-    number_dividend = _is_weak_scalar(x) and isinstance(y, Tensor)
     x, y = binary_operands("remainder", x, y)
     _integer_division_check("remainder", x, y)
-    return Remainder.apply(x, y, number_dividend)
+    return Remainder.apply(x, y)
 
 
 def _float_input(op: str, x: Any) -> Tensor:
