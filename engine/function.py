@@ -70,6 +70,7 @@ class _RepeatedTuples(dict):
 # this number is a topological order of any graph (engine.autograd.topological_order relies on it).
 _op_counter = itertools.count(1)
 
+
 class _CountingTuples(dict):
     """table[n] is the shared tuple (0, 1, ..., n-1), built on first use."""
 
