@@ -64,3 +64,10 @@ def test_cycle_check_finds_a_reference_cycle_through_dagrad_objects():
     found, ours, names = memory.cyclic_garbage()
     assert found >= 1 and ours >= 1 and "Tensor" in names
     assert memory.cyclic_garbage()[1] == 0  # gc.garbage was cleared and collection restored
+
+
+def test_interleaved_rotates_the_order_so_each_follows_each_equally_often():
+    turns: list[str] = []
+    implementations = {name: (lambda name=name: turns.append(name)) for name in ("dagrad", "numpy", "torch")}
+    interleaved(implementations, repeats=3, warmup=0)
+    assert turns == ["dagrad", "numpy", "torch", "numpy", "torch", "dagrad", "torch", "dagrad", "numpy"]
