@@ -32,6 +32,7 @@ def run(cases: list[int], quick: bool, settle: float = 0.0) -> tuple[str, dict[s
     threads, blas = machine.blas_threads()
     torch = machine.configure_torch_threads(threads)
     facts = machine.facts(torch, threads, blas)
+    facts["order"] = "the implementations take turns in an order that rotates every round"
     if settle:
         facts["timing"] = f"{settle} s settle before each timed block"
     settings = Settings(torch=torch, quick=quick, settle=settle)
