@@ -478,6 +478,10 @@ def test_a_missing_renderer_gives_an_install_hint(monkeypatch: pytest.MonkeyPatc
 CLI_ERRORS = {
     "malformed expression": (["graph", "--expr", "tanh(a *", "--set", "a=1"], "cannot parse"),
     "unknown variable": (["graph", "--expr", "a * q", "--set", "a=1"], "unknown variable 'q'"),
+    "one variable, two values": (
+        ["graph", "--expr", "a * b", "--set", "a=2", "b=1", "--set", "a=3"],
+        "--set a is given twice with different values, 2 and 3",
+    ),
     "bad flag": (["graph", "--expr", "a", "--set", "a=1", "--frobnicate"], "unrecognized arguments: --frobnicate"),
     "bad flag value": (["graph", "--expr", "a", "--set", "a=1", "--dpi", "high"], "invalid int value: 'high'"),
 }
