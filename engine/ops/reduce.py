@@ -155,11 +155,30 @@ class LogSoftmax(Function):
 # ----- the public functions -----------------------------------------------------------------------
 
 
+def _check_nonempty_extremum(op: str, shape: tuple[int, ...], axes: tuple[int, ...] | None) -> None:
+    """max/min need an element in every slice they reduce: where torch.amax/amin raise, dagrad raises.
+
+    Only a reduced axis of length 0 leaves nothing to take the max of; an empty axis that is kept just
+    gives an empty result (torch.amax(torch.empty(0, 3), dim=1) has shape (0,)).
+    """
+    if axes is None:
+        raise ValueError(
+            f"{op}: cannot reduce an empty tensor (shape {shape}) over all its axes: there is no {op}, as in "
+            "PyTorch; give axis= to reduce only axes of nonzero length (the result is then empty)"
+        )
+    empty = [a for a in axes if shape[a] == 0]
+    if empty:
+        raise ValueError(
+            f"{op}: cannot reduce axis {empty[0]} of a tensor of shape {shape}: it has length 0, so there is no "
+            f"{op}, as in PyTorch; reduce only axes of nonzero length (the result is then empty)"
+        )
+
+
 def _reduce(op: str, function: type[Function], x: Any, axis: Any, keepdims: bool, dim: Any) -> Tensor:
     x = as_tensor(x)
     axes = normalize_axes(op, axis, x.ndim, dim)
     if x.size == 0 and function in (Max, Min):
-        raise ValueError(f"{op}: cannot reduce an empty tensor (shape {x.shape}); it has no {op}")
+        _check_nonempty_extremum(op, x.shape, axes)
     return function.apply(x, axes, bool(keepdims))
 
 

@@ -1,9 +1,10 @@
 """Gaps closed against PyTorch: a vectorized full-precision erf, int ** negative int, // and %, and the
-logsumexp of an empty tensor. PyTorch (float64) is the oracle, as in the other engine tests."""
+logsumexp, max and min of empty tensors. PyTorch (float64) is the oracle, as in the other engine tests."""
 
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -416,7 +417,87 @@ def test_logsumexp_of_empty_integer_and_float32_tensors():
         assert out.shape == () and out.item() == -np.inf == expected.item()
 
 
-def test_max_of_empty_still_raises():
-    """Only logsumexp changed: an empty max has no value (torch raises too)."""
-    with pytest.raises(ValueError, match="max: cannot reduce an empty tensor"):
-        engine.zeros(0, 3).max()
+# ----- max/min of empty tensors -------------------------------------------------------------------
+
+# (shape, axis, keepdims) where every reduced axis has nonzero length: torch.amax/amin give an empty result
+_EMPTY_EXTREMUM_CASES = [
+    ((0, 3), 1, False),
+    ((0, 3), 1, True),
+    ((0, 3), -1, False),
+    ((3, 0), 0, False),
+    ((3, 0), 0, True),
+    ((2, 0, 3), (0, 2), False),
+    ((2, 0, 3), (0, 2), True),
+    ((2, 0, 3), 2, False),
+    ((0, 0, 2), (2,), True),
+]
+
+
+@pytest.mark.parametrize("op", ["max", "min"])
+@pytest.mark.parametrize(("shape", "axis", "keepdims"), _EMPTY_EXTREMUM_CASES, ids=repr)
+def test_max_min_over_nonempty_axes_of_an_empty_tensor_match_torch(op, shape, axis, keepdims):
+    """An empty axis that is kept gives an empty result, and an empty gradient of the input's shape."""
+    theirs = getattr(torch, "a" + op)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mine, _ = compare(
+            lambda t: getattr(engine, op)(t, axis, keepdims), lambda t: theirs(t, axis, keepdims), np.empty(shape)
+        )
+        assert mine[0].grad is not None and mine[0].grad.shape == shape
+        compare(
+            lambda t: getattr(t, op)(dim=axis, keepdims=keepdims), lambda t: theirs(t, axis, keepdims), np.empty(shape)
+        )
+        compare_second_order(
+            lambda t: getattr(engine, op)(t * t, axis, keepdims),
+            lambda t: theirs(t * t, axis, keepdims),
+            np.empty(shape),
+        )
+    x = engine.tensor(np.empty(shape, dtype="float64"), requires_grad=True)
+    (grad,) = engine.grad(getattr(engine, op)(x, axis, keepdims).sum(), x, create_graph=True)
+    assert grad.shape == shape and grad.dtype == np.float64
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool", "float32"])
+def test_max_min_of_empty_integer_and_bool_tensors_keep_their_dtype_like_torch(dtype):
+    values = np.empty((0, 3), dtype=dtype)
+    for op in ("max", "min"):
+        expected = getattr(torch, "a" + op)(torch.from_numpy(values), 1, keepdim=True).numpy()
+        out = getattr(engine, op)(engine.tensor(values), 1, keepdims=True)
+        assert out.dtype == expected.dtype and out.shape == expected.shape == (0, 1)
+
+
+# (shape, axis, the axis the message names): torch raises for these, and so does dagrad
+_EMPTY_EXTREMUM_ERRORS = [
+    ((0, 3), 0, 0),
+    ((0, 3), (0, 1), 0),
+    ((0,), 0, 0),
+    ((0,), -1, 0),
+    ((3, 0), -1, 1),
+    ((2, 0, 3), (0, 1), 1),
+    ((2, 0, 3), (1, 2), 1),
+]
+
+
+@pytest.mark.parametrize("op", ["max", "min"])
+@pytest.mark.parametrize(("shape", "axis", "named"), _EMPTY_EXTREMUM_ERRORS, ids=repr)
+def test_max_min_over_an_empty_axis_raise_like_torch(op, shape, axis, named):
+    with pytest.raises(IndexError, match=r"Expected reduction dim .* to have non-zero size"):
+        getattr(torch, "a" + op)(torch.empty(shape), axis)
+    message = rf"{op}: cannot reduce axis {named} of a tensor of shape {re.escape(str(shape))}: it has length 0"
+    with pytest.raises(ValueError, match=message):
+        getattr(engine, op)(engine.zeros(*shape), axis)
+    with pytest.raises(ValueError, match=message):
+        getattr(engine.zeros(*shape), op)(dim=axis, keepdims=True)
+
+
+@pytest.mark.parametrize("op", ["max", "min"])
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (2, 0, 3)], ids=repr)
+def test_max_min_of_a_whole_empty_tensor_raise_like_torch(op, shape):
+    """Without an axis every axis is reduced, the empty one too: torch asks for dim=, dagrad for axis=."""
+    with pytest.raises(RuntimeError, match="Expected reduction dim to be specified"):
+        getattr(torch, "a" + op)(torch.empty(shape))
+    message = rf"{op}: cannot reduce an empty tensor \(shape {re.escape(str(shape))}\) over all its axes.*axis="
+    with pytest.raises(ValueError, match=message):
+        getattr(engine, op)(engine.zeros(*shape))
+    with pytest.raises(ValueError, match=message):
+        getattr(engine.zeros(*shape), op)()
