@@ -103,11 +103,25 @@ class PowScalar(Function):
         return (grad * c * x ** (c - 1),)
 
 
+def _integer_power_arrays(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Integer x ** y as PyTorch computes it: NumPy's (wrapping) power where y >= 0, and where y < 0 the exact
+    1 / x**-y truncated toward zero: 1 for x = 1, ±1 by the parity of y for x = -1, 0 for any other x (0 too)."""
+    negative = y < 0
+    dtype = np.result_type(x, y)
+    if dtype.kind == "f" or not negative.any():  # NumPy makes uint64 with int64 float64: a float power then
+        return x**y
+    x = x.astype(dtype, copy=False)  # bool ** int64 is int64, as in PyTorch
+    truncated = np.where(np.abs(x) == 1, np.where(y % 2 == 0, 1, x), 0)
+    # NumPy refuses a negative integer exponent anywhere in the array: give it 0 there, the value is replaced
+    return np.where(negative, truncated, x ** np.where(negative, 0, y))
+
+
 class Pow(Function):
     """d(x**y)/dx = y·x**(y-1),  d(x**y)/dy = x**y·ln x  (taken as 0 where x = 0 and y >= 0, as PyTorch)"""
 
     def forward(ctx, x, y):
-        out = x**y
+        # an integer exponent means integer operands: binary_operands makes both float if either is
+        out = _integer_power_arrays(x, y) if y.dtype.kind in "iu" else x**y
         ctx.save_for_backward(x, y, out)
         return out
 

@@ -105,6 +105,7 @@ def test_erf_and_exact_gelu_second_order_match_torch():
 @pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
 @pytest.mark.parametrize("exponent", [-1, -3, np.int64(-2)])
 def test_integer_tensor_to_a_negative_integer_power_raises_like_torch(dtype, exponent):
+    """A number exponent raises in torch (a tensor exponent computes: see the tests below)."""
     values = np.array([1, 2, 0, 1]).astype(dtype)
     with pytest.raises(RuntimeError, match="Integers to negative integer powers are not allowed"):
         torch.from_numpy(values) ** exponent
@@ -142,6 +143,75 @@ def test_integer_tensor_powers_have_torchs_dtype_and_values(dtype, exponent):
         out = engine.tensor(values) ** exponent
     assert out.dtype == expected.dtype, f"{dtype} ** {exponent!r}: {out.dtype} != torch's {expected.dtype}"
     np.testing.assert_allclose(out.data, expected, rtol=1e-6)
+
+
+_INT_POW_DTYPES = [
+    ("int64", "int64"),
+    ("int32", "int32"),
+    ("int16", "int16"),
+    ("int8", "int8"),
+    ("uint8", "uint8"),
+    ("uint8", "int8"),
+    ("int8", "int64"),
+    ("int64", "int32"),
+    ("int64", "uint8"),
+    ("bool", "int64"),
+    ("bool", "int8"),
+]
+
+
+def _with_extremes(values: np.ndarray, dtype: str) -> np.ndarray:
+    if dtype == "bool":
+        return np.array([False, True])
+    info = np.iinfo(dtype)
+    extremes = [info.min, info.min + 1, info.max - 1, info.max]
+    return np.unique(np.concatenate([np.clip(values, info.min, info.max), extremes])).astype(dtype)
+
+
+@pytest.mark.parametrize(("x_dtype", "y_dtype"), _INT_POW_DTYPES, ids=lambda d: d)
+def test_integer_tensor_to_integer_tensor_powers_bit_for_bit_like_torch(x_dtype, y_dtype):
+    """A negative exponent gives torch's truncated integer: 1 ** -n = 1, (-1) ** -n = ±1, any other x ** -n = 0
+    (0 ** -n too); non-negative powers wrap around as in torch. Result dtypes are torch's."""
+    x, y = np.meshgrid(_with_extremes(np.arange(-4, 5), x_dtype), _with_extremes(np.arange(-6, 7), y_dtype))
+    expected = (torch.from_numpy(x) ** torch.from_numpy(y)).numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = engine.tensor(x) ** engine.tensor(y)
+    assert out.dtype == expected.dtype and not out.requires_grad
+    np.testing.assert_array_equal(out.data, expected)
+
+
+@pytest.mark.parametrize(
+    ("mine", "theirs"),
+    [
+        (lambda t: 2**t, lambda t: 2**t),
+        (lambda t: (-1) ** t, lambda t: (-1) ** t),
+        (lambda t: 0**t, lambda t: 0**t),
+        (lambda t: engine.pow(-2, t), lambda t: torch.pow(-2, t)),
+        (lambda t: engine.pow(t.T, engine.tensor(-1)), lambda t: torch.pow(t.T, torch.tensor(-1))),
+        (lambda t: engine.tensor(3) ** t, lambda t: torch.tensor(3) ** t),
+        (lambda t: t[:, :1] ** t[0], lambda t: t[:, :1] ** t[0]),
+        (lambda t: (t > 0) ** t, lambda t: (t > 0) ** t),
+        (lambda t: t.astype("int32") ** t[1].astype("int32"), lambda t: t.int() ** t[1].int()),
+    ],
+    ids=["2 ** t", "(-1) ** t", "0 ** t", "pow(-2, t)", "t ** 0-d", "0-d ** t", "broadcast", "bool ** t", "int32"],
+)
+def test_integer_powers_with_numbers_0d_tensors_and_broadcasting_like_torch(mine, theirs):
+    t = np.array([[-3, -1, 0, 2], [1, -2, 3, -4], [2, 0, -1, 1]])
+    expected = theirs(torch.from_numpy(t)).numpy()
+    out = mine(engine.tensor(t))
+    assert out.dtype == expected.dtype, f"{out.dtype} != torch's {expected.dtype}"
+    np.testing.assert_array_equal(out.data, expected)
+
+
+def test_integer_power_next_to_a_float_tensor_is_a_float_power_with_gradients():
+    """An integer tensor with a float one is a float power (as in torch): a negative exponent divides."""
+    compare(
+        lambda a: engine.tensor([1, 2, 4]) ** a, lambda a: torch.tensor([1, 2, 4]) ** a, np.array([-1.0, -2.0, 0.5])
+    )
+    compare(
+        lambda a: a ** engine.tensor([-1, 2, -3]), lambda a: a ** torch.tensor([-1, 2, -3]), np.array([2.0, -3.0, 0.5])
+    )
 
 
 def test_float_tensor_to_a_negative_integer_power_still_works():
