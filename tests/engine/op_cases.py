@@ -99,6 +99,17 @@ BINARY = [
     Binary("div", lambda x, y: x / y, lambda x, y: x / y, y_domain=(0.5, 3.0)),
     Binary("div_negative", engine.div, torch.div, y_domain=(-3.0, -0.5)),
     Binary("pow", lambda x, y: x**y, lambda x, y: x**y, x_domain=(0.2, 3.0), y_kinks=(0.0,)),
+    # x mod y jumps by y where x/y is an integer: each domain keeps x/y inside one interval (k, k+1), at least
+    # 0.06 from its ends, so floor(x/y) and the gradient -floor(x/y) for y are constant (2 and 1 here), and
+    # finite differences, float32 and rounding differences between the libraries never cross a jump.
+    Binary("remainder", lambda x, y: x % y, lambda x, y: x % y, x_domain=(2.6, 2.9), y_domain=(1.0, 1.25)),
+    Binary(
+        "remainder_negative_divisor",  # x/y in (-1, 0): the result x + y takes the sign of y, as Python's %
+        engine.remainder,
+        torch.remainder,
+        x_domain=(0.2, 1.8),
+        y_domain=(-3.0, -2.0),
+    ),
     Binary("maximum", engine.maximum, torch.maximum, kink_on_ties=True),
     Binary("minimum", lambda x, y: x.minimum(y), torch.minimum, kink_on_ties=True),
     Binary(
