@@ -271,7 +271,7 @@ def _saved_sources(
     if len(saved) == len(tensors):
         # The commonest case, checked first: forward saved exactly its Tensor inputs, in order (Mul, Linear...).
         for value, tensor in zip(saved, tensors):
-            if value is not tensor.data:
+            if value is not tensor.data or value is raw:  # an op returning its input array saved its output
                 break
         else:
             return saved, _INPUT_SOURCES[len(saved)]
