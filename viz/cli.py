@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         "graph",
         help="draw an expression's or an MLP's graph",
         description="Build a graph from an expression or an MLP, run backward, and draw / explain it. "
-        "Expressions accept numbers, variables, + - * / **, parentheses and "
+        "Expressions accept numbers, variables, + - * / % **, parentheses and "
         "tanh exp log log1p expm1 sqrt abs sin cos sigmoid relu gelu silu softplus erf max min. "
         "Nothing is evaluated as Python.",
     )

@@ -1,6 +1,6 @@
 """A safe calculator for the command line: parse "tanh(a*b + c)" with `ast` and build the engine graph.
 
-Nothing is evaluated as Python: only numbers, variable names, + - * / ** (and unary -), parentheses and
+Nothing is evaluated as Python: only numbers, variable names, + - * / % ** (and unary -), parentheses and
 calls of the functions in FUNCTIONS are accepted; anything else is an ExpressionError naming the column.
 """
 
@@ -35,7 +35,14 @@ FUNCTIONS: dict[str, Callable[..., Tensor]] = {
     "min": engine.minimum,
 }
 ARITY = {"max": 2, "min": 2}
-BINARY = {ast.Add: engine.add, ast.Sub: engine.sub, ast.Mult: engine.mul, ast.Div: engine.div, ast.Pow: engine.pow}
+BINARY = {
+    ast.Add: engine.add,
+    ast.Sub: engine.sub,
+    ast.Mult: engine.mul,
+    ast.Div: engine.div,
+    ast.Mod: engine.remainder,
+    ast.Pow: engine.pow,
+}
 
 
 class ExpressionError(ValueError):
@@ -114,7 +121,7 @@ def build_expression(
             args = [a if isinstance(a, Tensor) else engine.tensor(a, dtype=dtype) for a in args]
             return FUNCTIONS[node.func.id](*args)
         raise ExpressionError(
-            f"{type(node).__name__} is not allowed{where} in {text!r}; use numbers, variables, + - * / **, "
+            f"{type(node).__name__} is not allowed{where} in {text!r}; use numbers, variables, + - * / % **, "
             f"parentheses and the functions {', '.join(sorted(FUNCTIONS))}"
         )
 

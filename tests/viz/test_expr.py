@@ -24,6 +24,14 @@ def test_operators_functions_and_reuse():
     assert leaves["x"].grad.item() == pytest.approx(-1.5 + 1 + math.exp(-1.5))
 
 
+def test_remainder_follows_python_and_has_torchs_gradients():
+    out, leaves = build_expression("a * b % c", {"a": 7.0, "b": 1.5, "c": -2.0})
+    assert out.item() == pytest.approx((7.0 * 1.5) % -2.0)  # the sign of the divisor, as Python's %
+    out.backward()
+    assert leaves["a"].grad.item() == pytest.approx(1.5)  # d(x mod c)/dx = 1, times d(a·b)/da
+    assert leaves["c"].grad.item() == pytest.approx(-math.floor(10.5 / -2.0))
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -40,7 +48,7 @@ def test_operators_functions_and_reuse():
         ("max(a)", "takes 2 argument"),
         ("tanh(x=a)", "no keyword"),
         ("2 * 3", "uses no variable"),
-        ("a // b", "BinOp is not allowed"),
+        ("a // b", "BinOp is not allowed"),  # floor division has no derivative, so no graph to explain
         ("log(a - a)", "evaluates to -inf"),
     ],
 )
