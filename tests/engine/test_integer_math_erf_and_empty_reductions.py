@@ -1,5 +1,6 @@
-"""Gaps closed against PyTorch: a vectorized full-precision erf, int ** negative int, // and %, and the
-logsumexp, max and min of empty tensors. PyTorch (float64) is the oracle, as in the other engine tests."""
+"""Edge semantics against PyTorch: the vectorized full-precision erf, integer powers, // and % (floor_divide,
+remainder), and the logsumexp, max and min of empty tensors. PyTorch (float64) is the oracle, as in the other
+engine tests."""
 
 from __future__ import annotations
 
