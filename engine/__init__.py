@@ -85,6 +85,7 @@ from engine.ops.reduce import (
     softmax,
     std,
     sum,
+    sum_of_squares,
     var,
 )
 from engine.ops.shape import (
@@ -199,6 +200,7 @@ __all__ = [
     "std",
     "sub",
     "sum",
+    "sum_of_squares",
     "swapaxes",
     "tanh",
     "tensor",
