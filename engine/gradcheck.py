@@ -51,7 +51,9 @@ def _analytic_jacobian(outputs: list[Tensor], inputs: list[Tensor], index: int) 
                 outputs, [inputs[index]], [Tensor._wrap(w) for w in weights], retain_graph=True, allow_unused=True
             )[0]
             rows.append(np.zeros(inputs[index].size) if g is None else g.data.ravel())
-    return np.array(rows).reshape(-1, inputs[index].size)
+    # Explicit row count: reshape(-1, 0) cannot infer it when the input is empty (size 0). An empty input
+    # or output then gives an empty Jacobian, which passes, as in torch.autograd.gradcheck.
+    return np.array(rows).reshape(len(rows), inputs[index].size)
 
 
 def gradcheck(

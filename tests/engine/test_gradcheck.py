@@ -134,3 +134,43 @@ def test_gradcheck_insists_on_float64():
 def test_gradcheck_needs_an_input_that_requires_grad():
     with pytest.raises(ValueError, match="no input requires grad"):
         engine.gradcheck(engine.exp, [engine.tensor(np.array([1.0]))])
+
+
+def _empty(*shape):
+    return engine.zeros(*shape, dtype="float64", requires_grad=True)
+
+
+EMPTY_CASES = {  # (fn, inputs): an empty input or output gives an empty Jacobian, which passes, as in torch
+    "empty input": (lambda x: (x * x).sum(), lambda: [_empty(0, 3)]),
+    "empty input and output": (lambda x: x * x, lambda: [_empty(0, 3)]),
+    "empty output": (lambda x: x[:0] * 2, lambda: _inputs(np.array([1.0, -2.0, 3.0]))),
+    "empty and non-empty inputs": (
+        lambda a, b: (a * a).sum() + (b * b.exp()).sum(),
+        lambda: [_empty(0, 2), *_inputs(np.array([[0.5, -1.0], [2.0, 0.3]]))],
+    ),
+    "empty and non-empty outputs": (
+        lambda a, b: (a * 2, b.exp(), b[:, :0]),
+        lambda: [_empty(0, 2), *_inputs(np.array([[0.5, -1.0], [2.0, 0.3]]))],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(EMPTY_CASES))
+def test_gradcheck_and_gradgradcheck_pass_with_empty_inputs_and_outputs(name):
+    fn, make = EMPTY_CASES[name]
+    assert engine.gradcheck(fn, make())
+    assert engine.gradgradcheck(fn, make())
+
+
+@pytest.mark.parametrize("outputs", ["one", "two"])
+def test_gradcheck_still_catches_a_wrong_backward_next_to_an_empty_input(outputs):
+    empty, (x,) = _empty(0, 2), _inputs(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    if outputs == "one":
+        fn = lambda a, b: (a * a).sum() + WrongSquare.apply(b).sum()  # noqa: E731
+    else:
+        fn = lambda a, b: (a * a, WrongSquare.apply(b))  # noqa: E731
+    with pytest.raises(engine.GradcheckError) as error:
+        engine.gradcheck(fn, [empty, x])
+    message = str(error.value)
+    assert "input 1" in message and "index (1, 1)" in message and "analytic 12" in message, message
+    assert engine.gradcheck(fn, [empty, x], raise_exception=False) is False
