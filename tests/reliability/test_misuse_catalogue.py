@@ -89,6 +89,20 @@ def test_cat_and_stack_shapes() -> None:
     check(lambda: engine.stack([matrix(), engine.ones(4)]), ValueError, "stack", "(2, 3)", "(4,)")
 
 
+@pytest.mark.parametrize("empty", ["list", "exhausted parameters()"])
+def test_sum_of_squares_of_an_empty_sequence(empty: str) -> None:
+    tensors = [] if empty == "list" else nn.Linear(3, 2).parameters()
+    list(tensors)  # a parameters() generator already iterated once yields nothing the second time
+    check(
+        lambda: engine.sum_of_squares(tensors),
+        ValueError,
+        "sum_of_squares",
+        "non-empty sequence of tensors",
+        "model.parameters() or [w, b]",
+        "got an empty one",
+    )
+
+
 def test_reshape_with_the_wrong_size() -> None:
     check(lambda: matrix().reshape(7), ValueError, "reshape", "(2, 3)", "6 elements", "(7,)", "7 elements")
 
