@@ -31,7 +31,8 @@ def _numeric_jacobian(fn: Callable, inputs: list[Tensor], index: int, eps: float
             perturbed.flat[j] += step
             x.data = perturbed
             try:
-                values.append(np.concatenate([o.data.ravel() for o in _as_outputs(fn(*inputs))]))
+                flat = [o.data.ravel() for o in _as_outputs(fn(*inputs))]
+                values.append(np.concatenate(flat) if flat else np.zeros(0))
             finally:
                 x.data = original
         columns.append((values[0] - values[1]) / (2 * eps))
@@ -78,6 +79,8 @@ def gradcheck(
         if inputs[i].dtype != np.float64:
             raise TypeError(f"gradcheck: input {i} is {inputs[i].dtype}; use float64 for reliable finite differences")
     outputs = _as_outputs(fn(*inputs))
+    if not any(o.requires_grad for o in outputs):
+        return _check_constant_outputs(fn, inputs, checked, eps, atol, raise_exception)
     outputs = [o for o in outputs if o.requires_grad]
     sizes = [o.size for o in outputs]
     for i in checked:
@@ -94,6 +97,32 @@ def gradcheck(
                 f"gradcheck: gradient mismatch for input {i} (shape {inputs[i].shape}) at index {element}, "
                 f"output element {out_i}: analytic {analytic[worst]:.10g}, numeric {numeric[worst]:.10g} "
                 f"(atol={atol}, rtol={rtol})"
+            )
+            if raise_exception:
+                raise GradcheckError(message)
+            return False
+    return True
+
+
+def _check_constant_outputs(
+    fn: Callable[..., Any], inputs: list[Any], checked: list[int], eps: float, atol: float, raise_exception: bool
+) -> bool:
+    """No output requires grad: as in torch.autograd.gradcheck, the float outputs must then not change
+    with any input either, or the function computed them outside the graph (detach, .data, NumPy)."""
+
+    def float_outputs(*a: Any) -> list[Tensor]:
+        return [o for o in _as_outputs(fn(*a)) if o.dtype.kind == "f"]
+
+    sizes = [o.size for o in float_outputs(*inputs)]
+    for i in checked:
+        numeric = _numeric_jacobian(float_outputs, inputs, i, eps, sizes)
+        if numeric.size and not (np.abs(numeric) <= atol).all():
+            worst = np.unravel_index(np.nanargmax(np.where(np.isnan(numeric), np.inf, np.abs(numeric))), numeric.shape)
+            element = tuple(int(k) for k in np.unravel_index(int(worst[1]), inputs[i].shape))
+            message = (
+                f"gradcheck: no output requires grad, yet output element {int(worst[0])} changes with input {i} "
+                f"at index {element} (numeric gradient {numeric[worst]:.10g}); the function computes it outside "
+                "the graph (detach, .data or NumPy): keep it in engine ops"
             )
             if raise_exception:
                 raise GradcheckError(message)

@@ -174,3 +174,20 @@ def test_gradcheck_still_catches_a_wrong_backward_next_to_an_empty_input(outputs
     message = str(error.value)
     assert "input 1" in message and "index (1, 1)" in message and "analytic 12" in message, message
     assert engine.gradcheck(fn, [empty, x], raise_exception=False) is False
+
+
+def test_outputs_that_require_no_grad_pass_when_constant_as_in_torch():
+    x = _inputs(np.array([0.5, -1.0, 2.0]))
+    assert engine.gradcheck(lambda t: engine.ones(2, dtype="float64"), x)  # torch: True
+    assert engine.gradcheck(lambda t: (t.argmax(), engine.zeros(1, dtype="float64")), x)  # integer outputs skipped
+    assert engine.gradcheck(lambda t: (t * 2, t.detach() * 2), x)  # one differentiable output: the rest is ignored
+
+
+def test_an_output_computed_outside_the_graph_is_caught():
+    x = _inputs(np.array([0.5, -1.0, 2.0]))
+    # the largest numeric gradient, cos(0.5) + 3 = 3.8776, at index 0
+    with pytest.raises(
+        engine.GradcheckError, match=r"no output requires grad.*input 0 at index \(0,\).*gradient 3\.877"
+    ):
+        engine.gradcheck(lambda t: engine.tensor(np.sin(t.data) + 3 * t.data), x)
+    assert not engine.gradcheck(lambda t: t.detach() * 2, x, raise_exception=False)

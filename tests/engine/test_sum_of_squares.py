@@ -68,11 +68,11 @@ def test_gradcheck_and_gradgradcheck():
     fn = lambda *ts: engine.sum_of_squares(ts)  # noqa: E731
     assert engine.gradcheck(fn, inputs)
     assert engine.gradgradcheck(fn, inputs)
-    # Constants among differentiable inputs; an empty one too (engine.gradcheck cannot build the Jacobian
-    # of an empty input that requires grad, so empty inputs with grad are checked against torch above).
+    # Constants among differentiable inputs, and empty inputs with and without grad.
     constants = [engine.tensor(rng.standard_normal(5)), engine.zeros(0, 2, dtype="float64")]
-    assert engine.gradcheck(fn, [inputs[0], constants[0], inputs[2], constants[1]])
-    assert engine.gradgradcheck(fn, [inputs[0], constants[0], inputs[2], constants[1]])
+    empty = engine.zeros(0, 3, dtype="float64", requires_grad=True)
+    assert engine.gradcheck(fn, [inputs[0], constants[0], inputs[2], constants[1], empty])
+    assert engine.gradgradcheck(fn, [inputs[0], constants[0], inputs[2], constants[1], empty])
 
 
 def test_the_gradient_is_twice_the_input_times_the_upstream_gradient():
