@@ -63,7 +63,10 @@ class Target:
     def __str__(self) -> str:
         sign = "<=" if self.at_most else ">="
         verdict = "met" if self.met else "MISSED"
-        return f"{self.label} {format_number(self.value)} {sign} {format_number(self.limit)}: {verdict}"
+        value, limit = format_number(self.value), format_number(self.limit)
+        if value == limit and self.value != self.limit:  # "1.05 <= 1.05: MISSED" would hide why
+            value = f"{self.value:#.4g}"
+        return f"{self.label} {value} {sign} {limit}: {verdict}"
 
 
 def interleaved(

@@ -75,6 +75,9 @@ def test_targets_and_table_show_met_and_missed():
     table = render_table([row], ("dagrad", "torch"))
     assert "2.00 [1.00, 3.00] ms" in table
     assert "x 0.8 <= 0.9: met" in table and "y 2.00 <= 1.50: MISSED" in table and "z 2,000 >= 1,000: met" in table
+    # a value that rounds to its limit shows one more digit, so the verdict can be read off the numbers
+    assert str(Target("w", 1.0512, 1.05)) == "w 1.051 <= 1.05: MISSED"
+    assert str(Target("w", 1.0496, 1.05)) == "w 1.050 <= 1.05: met"
 
 
 def test_cycle_check_finds_a_reference_cycle_through_dagrad_objects():
