@@ -432,22 +432,25 @@ class Erf(Function):
 
 
 class ReLU(Function):
-    """d(max(x,0))/dx = 1 if x > 0 else 0"""
+    """d(max(x,0))/dx = 0 if x <= 0 else 1 (1 at NaN too: the gradient passes, as in PyTorch)"""
 
     can_reuse_grad = True
 
     def forward(ctx, x):
-        # The output is saved, as PyTorch's ReluBackward does: the mask out > 0 is rebuilt in backward and
-        # used at once, so no boolean array is held from forward to backward (bench case 1, batch 1024).
-        out = np.maximum(x, 0)
+        # The output is saved, as PyTorch's ReluBackward does: the mask is rebuilt in backward and used at
+        # once, so no boolean array is held from forward to backward (bench case 1, batch 1024).
+        out = np.maximum(x, 0)  # NaN stays NaN
         ctx.save_for_backward(out)
         return out
 
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
+        # not (out <= 0) rather than out > 0: the two differ only at NaN, where PyTorch passes the gradient
+        # (so NaNs reach the parameters and detect_anomaly); the extra pass is over a bool array only.
+        passes = np.logical_not((out.data if isinstance(out, Tensor) else out) <= 0)
         if ctx.grad_is_free:  # mask it in place: no new (batch, features) buffer per layer (bench case 1)
-            return (np.multiply(grad, out > 0, out=grad),)
-        return (grad * (out > 0),)
+            return (np.multiply(grad, passes, out=grad),)
+        return (grad * passes,)
 
 
 class LeakyReLU(Function):

@@ -145,3 +145,33 @@ def test_integer_inputs_to_float_functions_give_float32_like_torch():
 def test_integer_true_division_gives_float32():
     out = engine.tensor([1, 2, 3]) / engine.tensor([2, 2, 2])
     assert_close(out, torch.tensor([1, 2, 3]) / torch.tensor([2, 2, 2]), what="int / int")
+
+
+@pytest.mark.parametrize("path", ["fresh gradient, masked in place", "caller's gradient, copied"])
+def test_relu_passes_the_gradient_at_nan_like_torch(path):
+    """relu(NaN) is NaN and its gradient passes (torch's threshold_backward masks only x <= 0)."""
+    values = np.array([np.nan, -1.0, 0.0, 2.0, -np.inf, np.inf])
+    upstream = np.arange(1.0, 7.0)
+    mine = engine.tensor(values, requires_grad=True)
+    theirs = torch.tensor(values, requires_grad=True)
+    seed = engine.tensor(upstream)
+    if path.startswith("fresh"):  # Mul's backward hands ReLU a new array that nobody else holds
+        (mine.relu() * seed).sum().backward()
+    else:  # the caller still holds the seed, so ReLU must not write into it
+        mine.relu().backward(seed)
+    theirs.relu().backward(torch.tensor(upstream))
+    np.testing.assert_array_equal(mine.relu().data, theirs.relu().detach().numpy())
+    np.testing.assert_array_equal(mine.grad.data, theirs.grad.numpy())  # [1, 0, 0, 4, 0, 6]
+    np.testing.assert_array_equal(seed.data, upstream)
+
+
+def test_relu_second_derivative_at_nan_matches_torch():
+    values = np.array([np.nan, -1.0, 3.0])
+    mine = engine.tensor(values, requires_grad=True)
+    theirs = torch.tensor(values, requires_grad=True)
+    (g_mine,) = engine.grad((mine.relu() ** 2).sum(), [mine], create_graph=True)
+    (g_theirs,) = torch.autograd.grad((theirs.relu() ** 2).sum(), [theirs], create_graph=True)
+    np.testing.assert_array_equal(g_mine.data, g_theirs.detach().numpy())
+    g_mine.sum().backward()
+    g_theirs.sum().backward()
+    np.testing.assert_array_equal(mine.grad.data, theirs.grad.numpy())
