@@ -446,7 +446,8 @@ class ReLU(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         # not (out <= 0) rather than out > 0: the two differ only at NaN, where PyTorch passes the gradient
-        # (so NaNs reach the parameters and detect_anomaly); the extra pass is over a bool array only.
+        # (a NaN gradient then reaches the parameters instead of turning into 0); the extra pass is over
+        # a bool array only.
         passes = np.logical_not((out.data if isinstance(out, Tensor) else out) <= 0)
         if ctx.grad_is_free:  # mask it in place: no new (batch, features) buffer per layer (bench case 1)
             return (np.multiply(grad, passes, out=grad),)

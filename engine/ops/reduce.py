@@ -158,8 +158,8 @@ class SumOfSquares(Function):
     """d(Σ_k Σ x_k²)/dx_k = 2·x_k
 
     Fused rather than composed of primitives, because it is faster: an L2 penalty over a model's
-    parameters is one node instead of three per parameter (p*p, .sum(), +). In a prototype, micrograd's
-    moons training step (6 parameters) went from 266 us to 166 us.
+    parameters is one node instead of three per parameter (p*p, .sum(), +). micrograd's moons training
+    step (6 parameters, bench case 2) takes 0.18 ms with it and 0.26 ms op by op.
     """
 
     def forward(ctx, *xs):  # sum_of_squares has cast every input to one dtype
