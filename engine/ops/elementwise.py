@@ -445,10 +445,10 @@ class ReLU(Function):
 
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        # not (out <= 0) rather than out > 0: the two differ only at NaN, where PyTorch passes the gradient
-        # (a NaN gradient then reaches the parameters instead of turning into 0); the extra pass is over
-        # a bool array only.
-        passes = np.logical_not((out.data if isinstance(out, Tensor) else out) <= 0)
+        # The output is >= 0 or NaN, so out != 0 is "not (out <= 0)" in one comparison: it differs from
+        # out > 0 only at NaN, where PyTorch passes the gradient (a NaN then reaches the parameters
+        # instead of turning into 0).
+        passes = (out.data if isinstance(out, Tensor) else out) != 0
         if ctx.grad_is_free:  # mask it in place: no new (batch, features) buffer per layer (bench case 1)
             return (np.multiply(grad, passes, out=grad),)
         return (grad * passes,)
