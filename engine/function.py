@@ -268,8 +268,9 @@ def _saved_sources(
 ) -> tuple[tuple[Any, ...], tuple[int, ...]]:
     """The saved values (a 0-d output as its array) and, for each, the index of the Tensor input it is,
     _SAVED_OUTPUT or _SAVED_CONSTANT (a shared tuple when short: nodes keep few objects)."""
-    if len(saved) == len(tensors):
-        # The commonest case, checked first: forward saved exactly its Tensor inputs, in order (Mul, Linear...).
+    if len(saved) <= len(tensors):
+        # The commonest case, checked first: forward saved its first Tensor inputs, in order (Mul; Linear
+        # saves x and weight, not the bias).
         for value, tensor in zip(saved, tensors):
             if value is not tensor.data or value is raw:  # an op returning its input array saved its output
                 break

@@ -40,7 +40,7 @@ RANKDIRS = ("LR", "RL", "TB", "BT")
 LONG_EDGE_BUDGET = 1500
 LONG_EDGE_SPAN = 4
 # Op attributes that are backward bookkeeping rather than settings a reader cares about.
-BOOKKEEPING = {"shapes", "in_shape", "kept", "count", "weights", "has_bias", "linear", "sign", "mask"}
+BOOKKEEPING = {"shapes", "in_shape", "kept", "count", "weights", "linear", "sign", "mask"}
 
 
 class DagradGraph(graphviz.Digraph):
