@@ -6,6 +6,7 @@ No recursion anywhere, so graphs of any depth work (a 100,000-op chain included)
 
 from __future__ import annotations
 
+import heapq
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -124,7 +125,9 @@ def _root_gradient(op: str, tensor: Tensor, gradient: Any, create_graph: bool) -
                 f"{op}: grad can be implicitly created only for scalar outputs, got shape {tensor.shape}; "
                 "reduce it first (y.sum()) or pass gradient= with that shape (e.g. engine.ones_like(y))"
             )
-        gradient = np.ones(tensor.shape, dtype=tensor.dtype)
+        data = tensor.data
+        # np.array for the usual 0-d loss: np.ones is a Python-level wrapper (~1 us more per backward)
+        gradient = np.array(1, data.dtype) if data.ndim == 0 else np.ones(data.shape, data.dtype)
     elif isinstance(gradient, Tensor):
         if create_graph:
             if gradient.shape != tensor.shape:
@@ -148,25 +151,34 @@ def _run_backward(
     """The backward pass. Without targets, fill leaves' .grad; with targets, return their gradients."""
     if retain_graph is None:
         retain_graph = create_graph
-    order = topological_order(roots)
-    target_ids = None if targets is None else {id(t) for t in targets}
-    useful = None if target_ids is None else _leads_to(order, target_ids)
+    target_ids = useful = None
+    if targets is not None:
+        target_ids = {id(t) for t in targets}
+        useful = _leads_to(topological_order(roots), target_ids)
     # Pending gradients keyed by the tensor itself (identity hash, see topological_order): no id() calls.
     grads: dict[Tensor, Any] = {}
+    # The tensors with a pending gradient, latest-recorded op first: a tensor's consumers were all recorded
+    # after it, so each is taken once every contribution to its gradient has arrived. No separate
+    # topological sort, and nodes that receive no gradient are never visited.
+    pending: list[tuple[int, int, Tensor]] = []
     for root, g in zip(roots, root_grads):
-        grads[root] = g if root not in grads else grads[root] + g
+        if root in grads:
+            grads[root] = grads[root] + g
+        else:
+            grads[root] = g
+            heapq.heappush(pending, _pending_entry(root))
     captured: dict[int, Any] = {}
     stored: set[int] = set()  # arrays already handed to some .grad: never hand the same one out twice
     previous = state.create_graph, state.grad_enabled
     state.create_graph = state.grad_enabled = create_graph
     anomaly = state.anomaly
+    fill_leaves = target_ids is None
     summed: set[Tensor] = set()  # tensors whose pending gradient is a sum allocated here: safe to add into
     input_grads = parent_grad = previous_grad = total = None
     try:
-        for tensor in reversed(order):
-            g = grads.pop(tensor, None)
-            if g is None:
-                continue
+        while pending:
+            tensor = heapq.heappop(pending)[2]
+            g = grads.pop(tensor)
             if tensor._hooks:
                 g = _run_hooks(tensor, g, create_graph)
             node = tensor.grad_fn
@@ -219,9 +231,15 @@ def _run_backward(
                     parent_grad = parent_grad.astype(expected.dtype)
                 if anomaly:
                     _check_finite(parent_grad, node, "backward")
+                if fill_leaves and parent.grad_fn is None and not parent._hooks:
+                    # A leaf's gradient goes straight into .grad (summed there when the leaf is used again):
+                    # no round trip through `grads`. Leaves with hooks wait, so a hook sees the total once.
+                    _accumulate(parent, parent_grad, create_graph, stored)
+                    continue
                 previous_grad = grads.get(parent)
                 if previous_grad is None:
                     grads[parent] = parent_grad
+                    heapq.heappush(pending, _pending_entry(parent))
                 elif parent in summed:
                     # A buffer this pass allocated (below) and nobody else holds: add in place.
                     np.add(previous_grad, parent_grad, out=previous_grad)
@@ -237,6 +255,13 @@ def _run_backward(
     finally:
         state.create_graph, state.grad_enabled = previous
     return captured
+
+
+def _pending_entry(tensor: Tensor) -> tuple[int, int, Tensor]:
+    """The heap key of a tensor awaiting backward: minus its op's number (leaves, 0, come last); id() breaks
+    ties, so two Tensors are never compared (== is elementwise)."""
+    node = tensor.grad_fn
+    return (0 if node is None else -node._seq), id(tensor), tensor
 
 
 def _is_free(array: Any) -> bool:

@@ -139,6 +139,92 @@ def test_grad_of_a_non_leaf_input():
     assert_close(g, tg)
 
 
+# ----- the order of the backward walk (a heap of pending tensors, latest-recorded op first) ----------
+
+
+def test_a_leaf_hook_sees_the_summed_gradient_once_like_torch():
+    a, ta = both([1.0, -2.0])
+    seen, tseen = [], []
+    a.register_hook(lambda g: seen.append(g.numpy().copy()))
+    ta.register_hook(lambda g: tseen.append(g.numpy().copy()))
+    (a * a + a.exp() + a * 3).sum().backward()  # three ops use `a`: one hook call with their sum
+    (ta * ta + ta.exp() + ta * 3).sum().backward()
+    assert len(seen) == len(tseen) == 1
+    np.testing.assert_allclose(seen[0], tseen[0])
+    assert_close(a.grad, ta.grad)
+
+
+def test_backward_from_a_leaf_fills_its_grad_like_torch():
+    a, ta = both(2.5)
+    a.backward()
+    ta.backward()
+    assert_close(a.grad, ta.grad)
+
+
+def test_grad_of_outputs_where_one_output_feeds_the_other():
+    a, ta = both([0.5, -1.0])
+    b, tb = a.sin(), ta.sin()
+    c, tc = b * b + a, tb * tb + ta  # recorded after b, and computed from it
+    (g,) = engine.grad([c.sum(), b.sum()], a)
+    (tg,) = torch.autograd.grad([tc.sum(), tb.sum()], ta)
+    assert_close(g, tg)
+
+
+def test_backward_reaches_a_tensor_only_after_every_consumer_recorded_later():
+    # `late` is recorded after `early` yet consumes only `a`; `early` is used by the last op too. Each rule
+    # must run once, after all contributions to its output's gradient arrived.
+    calls = []
+
+    class Spy(engine.Function):
+        """d(2x)/dx = 2; logs each backward call"""
+
+        def forward(ctx, x):
+            return 2 * x
+
+        def backward(ctx, grad):
+            calls.append(grad.copy())
+            return 2 * grad
+
+    a, ta = both([1.0, 3.0])
+    early = Spy.apply(a)
+    late = a * a
+    y = (early * late + early).sum()
+    y.backward()
+    tearly = 2 * ta
+    (tearly * (ta * ta) + tearly).sum().backward()
+    assert len(calls) == 1
+    np.testing.assert_allclose(calls[0], (ta * ta + 1).detach().numpy())
+    assert_close(a.grad, ta.grad)
+
+
+def test_ops_whose_output_receives_no_gradient_are_not_run():
+    ran = []
+
+    class Stop(engine.Function):
+        """a constant for backward: d/dx = 0, returned as no gradient at all"""
+
+        def forward(ctx, x):
+            return x + 0
+
+        def backward(ctx, grad):
+            return None
+
+    class Logged(engine.Function):
+        """d(x)/dx = 1; logs each backward call"""
+
+        def forward(ctx, x):
+            return x.copy()
+
+        def backward(ctx, grad):
+            ran.append(True)
+            return grad
+
+    a = engine.tensor([1.0, 2.0], requires_grad=True)
+    (Stop.apply(Logged.apply(a)) * 3 + a).sum().backward()
+    assert ran == []
+    np.testing.assert_array_equal(a.grad.data, [1.0, 1.0])
+
+
 # ----- grad modes --------------------------------------------------------------------------------
 
 
