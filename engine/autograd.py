@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import heapq
 import sys
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -194,6 +195,8 @@ def _run_backward(
                 _accumulate(tensor, g, create_graph, stored)
             if node._saved is None:
                 node.saved_tensors  # noqa: B018 (raises the "backward a second time" error)
+            if create_graph:  # a rule that saved its output gets this very Tensor back (_saved_as_tensor)
+                node._output_ref = weakref.ref(tensor)
             if node._inplace_count != state.inplace_count:
                 # Something was modified in place since this op was recorded: was it what the op saved?
                 node.check_versions()  # raises, naming the tensor that was modified in place

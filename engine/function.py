@@ -167,8 +167,6 @@ class Function:
                 ctx._saved_versions = tuple(versions)
             if ctx._saved:
                 ctx._saved, ctx._saved_sources = _saved_sources(ctx._saved, tensors, raw, out)
-                if _SAVED_OUTPUT in ctx._saved_sources:
-                    ctx._output_ref = weakref.ref(result)  # create_graph reuses it (see _saved_as_tensor)
             result.requires_grad = True
             result.grad_fn = ctx
         return result
@@ -213,9 +211,10 @@ class Function:
         if source >= 0:
             return self.inputs[source]
         if source == _SAVED_OUTPUT:
-            # The output Tensor itself while it lives: a second Tensor with this grad_fn would make a later
-            # backward visit the node twice (and fail once the first visit released it). Otherwise rebuild
-            # it around the same array and this node, so d(out)/d(input) is recorded, and remember that one.
+            # The output Tensor itself (the backward loop points _output_ref at it before a create_graph rule
+            # runs): a second Tensor with this grad_fn would make a later backward visit the node twice (and
+            # fail once the first visit released it). Otherwise rebuild it around the same array and this
+            # node, so d(out)/d(input) is recorded, and remember that one.
             ref = self.__dict__.get("_output_ref")
             out = ref() if ref is not None else None
             if out is None or out.grad_fn is not self:

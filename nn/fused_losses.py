@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine import Function
+from engine.ops._util import ones_vector
 from engine.ops.elementwise import Sigmoid
 from engine.ops.reduce import Softmax
 
@@ -37,7 +38,9 @@ class CrossEntropy(Function):
         # wrappers cost ~2 us of Python each, and this op runs in every training step (bench case 1).
         shifted = logits - logits.max(axis=1, keepdims=True)
         exp_shifted = np.exp(shifted)
-        sum_exp = exp_shifted.sum(axis=1, keepdims=True)
+        # Row sums as one BLAS matrix-vector product: ndarray.sum(axis=1) over C = 10 columns walks the rows
+        # one at a time (bench case 1, batch 1024: 23 -> 5 us).
+        sum_exp = (exp_shifted @ ones_vector(exp_shifted.shape[1], exp_shifted.dtype))[:, None]
         log_sum_exp = np.log(sum_exp)
         if classes is not None:
             # The target is one-hot at `classes` (class indices, no smoothing): -log_softmax at each sample's
