@@ -75,7 +75,6 @@ class Linear(Function):
         return grad_x, grad_w, grad2.sum(axis=0)  # create_graph: a recorded sum
 
 
-
 def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product with np.matmul semantics: 1-D, 2-D and broadcast batches of matrices."""
     a, b = as_tensor(a), as_tensor(b)
