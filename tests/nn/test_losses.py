@@ -67,7 +67,7 @@ def test_cross_entropy_matches_torch(reduction: str, label_smoothing: float, tar
 @settings(max_examples=25, deadline=None)
 @given(
     n=st.integers(1, 6),
-    c=st.integers(1, 6),
+    c=st.one_of(st.integers(1, 6), st.integers(30, 36)),  # both sides of the row-max switch at 32 classes
     scale=st.sampled_from([1e-3, 1.0, 30.0, 1e4]),
     seed=st.integers(0, 10_000),
 )
