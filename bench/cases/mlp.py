@@ -6,6 +6,8 @@ Three implementations start from the same weights and batch:
 - hand-written NumPy: the floor a NumPy engine can reach (manual forward and backward, in-place
   updates); the engine's job is to add almost nothing on top of it.
 The first step's losses are compared, so the three are known to compute the same thing.
+A last row runs the same step on an 8-8-8-4 MLP, where NumPy's work is tiny: dagrad minus hand-written
+NumPy there is the engine's Python bookkeeping per step.
 """
 
 from __future__ import annotations
@@ -145,10 +147,7 @@ def run(settings: Settings, batches: tuple[int, ...] = (32, 128, 1024)) -> list[
         implementations = {"dagrad": dagrad_step(weights, X, y), "numpy": numpy_step(weights, X, y)}
         if torch is not None:
             implementations["torch"] = torch_step(torch, weights, X, y)
-        first_losses = {name: step() for name, step in implementations.items()}
-        spread = max(first_losses.values()) - min(first_losses.values())
-        if spread > 1e-4 * max(1.0, abs(first_losses["numpy"])):
-            raise AssertionError(f"case 1: the implementations disagree on the first loss: {first_losses}")
+        check_first_losses(implementations)
         repeats = settings.repeats(10 if batch >= 1024 else 15, 2)
         timings = interleaved(implementations, repeats=repeats, warmup=3, block=10, budget=40, settle=settings.settle)
         row = Row("1 MLP train step", f"784-256-128-10, batch {batch}", "ms", dict(timings))
@@ -164,4 +163,37 @@ def run(settings: Settings, batches: tuple[int, ...] = (32, 128, 1024)) -> list[
     dtypes = dagrad_float_dtypes(weights, *random_batch(batches[0]))
     rows[-1].targets.append(Target("float dtypes other than float32 in a dagrad step", len(dtypes - {"float32"}), 0))
     rows[-1].note = f"float dtypes seen in a dagrad step: {', '.join(sorted(dtypes))}"
+    rows.append(bookkeeping_row(settings))
     return rows
+
+
+def check_first_losses(implementations: dict[str, Callable[[], float]]) -> None:
+    """Run each step once: they must agree on the loss, so the three compute the same thing."""
+    first_losses = {name: step() for name, step in implementations.items()}
+    spread = max(first_losses.values()) - min(first_losses.values())
+    if spread > 1e-4 * max(1.0, abs(first_losses["numpy"])):
+        raise AssertionError(f"case 1: the implementations disagree on the first loss: {first_losses}")
+
+
+BOOKKEEPING_SIZES = (8, 8, 8, 4)
+
+
+def bookkeeping_row(settings: Settings, batch: int = 4) -> Row:
+    """The same step on an 8-8-8-4 MLP and 4 samples, where NumPy's work is a few microseconds per call: dagrad's
+    time minus hand-written NumPy's is the engine's Python bookkeeping per step, with the caches warm (no
+    target: it tracks the overhead that the batch 128 and 1024 rows pay 2-5x over, with colder caches)."""
+    weights = initial_weights(BOOKKEEPING_SIZES)
+    X, y = random_batch(batch, BOOKKEEPING_SIZES[0], BOOKKEEPING_SIZES[-1])
+    implementations = {"dagrad": dagrad_step(weights, X, y), "numpy": numpy_step(weights, X, y)}
+    if settings.torch is not None:
+        implementations["torch"] = torch_step(settings.torch, weights, X, y)
+    check_first_losses(implementations)
+    timings = interleaved(implementations, repeats=settings.repeats(30, 2), warmup=20, block=50, budget=20)
+    config = "8-8-8-4, batch 4: the engine's bookkeeping"
+    row = Row("1 MLP train step", config, "us", dict(timings))
+    row.ratios["dagrad/numpy"] = ratio(timings, "dagrad", "numpy")
+    if settings.torch is not None:
+        row.ratios["dagrad/torch"] = ratio(timings, "dagrad", "torch")
+    overhead = (timings["dagrad"].median - timings["numpy"].median) * 1e6
+    row.note = f"dagrad - numpy = {overhead:.0f} us of Python per step"
+    return row

@@ -6,10 +6,11 @@ No timing assertions here (speed is measured by `make bench`, not by unit tests)
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import engine
 from bench import __main__ as bench_main
-from bench.cases import memory, moons, per_op
+from bench.cases import memory, mlp, moons, per_op
 from bench.harness import Row, Settings, Target, Timing, interleaved, render_table
 
 
@@ -35,6 +36,24 @@ def test_moons_case_judges_the_fused_penalty_row_and_only_reports_the_op_by_op_r
     assert "sum_of_squares" in fused.config and "op by op" in op_by_op.config
     assert [t.label for t in fused.targets] == ["dagrad/numpy"]
     assert op_by_op.targets == [] and "dagrad/numpy" in op_by_op.ratios
+
+
+def test_mlp_bookkeeping_row_reports_dagrad_minus_numpy_without_a_target():
+    # bookkeeping_row() raises when dagrad's first loss on the 8-8-8-4 MLP differs from hand-written NumPy's
+    row = mlp.bookkeeping_row(Settings(torch=None, quick=True))
+    assert row.config.startswith("8-8-8-4, batch 4") and row.unit == "us" and row.targets == []
+    overhead = (row.values["dagrad"].median - row.values["numpy"].median) * 1e6
+    assert row.note == f"dagrad - numpy = {overhead:.0f} us of Python per step"
+
+
+def test_mlp_steps_agree_and_a_wrong_step_is_caught():
+    weights = mlp.initial_weights(mlp.BOOKKEEPING_SIZES)
+    X, y = mlp.random_batch(4, 8, 4)
+    steps = {"dagrad": mlp.dagrad_step(weights, X, y), "numpy": mlp.numpy_step(weights, X, y)}
+    mlp.check_first_losses(steps)
+    steps["dagrad"] = lambda: 1.0 + mlp.numpy_step(weights, X, y)()
+    with pytest.raises(AssertionError, match="disagree on the first loss"):
+        mlp.check_first_losses(steps)
 
 
 def test_moons_steps_with_and_without_the_fused_penalty_train_identically():
