@@ -64,3 +64,33 @@ def test_linear_equals_matmul_plus_bias():
     rng = np.random.default_rng(3)
     x, w, b = rng.standard_normal((5, 3)), rng.standard_normal((2, 3)), rng.standard_normal(2)
     compare(lambda x, w, b: x @ w.T + b, F.linear, x, w, b)
+
+
+def test_bias_gradients_do_not_alias_the_cached_ones_vector():
+    # The bias gradient is ones @ G with a ones vector cached per (batch, dtype): changing one .grad in place
+    # must leave the next backward's gradients (and the cache) untouched.
+    rng = np.random.default_rng(4)
+    x = engine.tensor(rng.standard_normal((6, 3)))
+    w = engine.tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    b = engine.tensor(rng.standard_normal(2), requires_grad=True)
+    engine.linear(x, w, b).sum().backward()
+    first = b.grad.data.copy()
+    np.testing.assert_array_equal(first, [6.0, 6.0])
+    b.grad.data[...] = -100.0
+    b.grad = None
+    engine.linear(x, w, b).sum().backward()
+    np.testing.assert_array_equal(b.grad.data, first)
+
+
+def test_linear_without_a_bias_tensor_passes_a_constant_bias_through():
+    # Linear.apply with a plain array as bias has two Tensor inputs, so backward returns two gradients
+    from engine.ops.linalg import Linear
+
+    rng = np.random.default_rng(5)
+    values = rng.standard_normal((4, 3))
+    x, tx = engine.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    w = rng.standard_normal((2, 3))
+    bias = rng.standard_normal(2)
+    Linear.apply(x, engine.tensor(w), bias).sum().backward()
+    F.linear(tx, torch.tensor(w), torch.tensor(bias)).sum().backward()
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)

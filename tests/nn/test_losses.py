@@ -81,6 +81,16 @@ def test_cross_entropy_any_shape_and_magnitude(n: int, c: int, scale: float, see
     _check(ours, theirs, x, tx)
 
 
+@pytest.mark.parametrize("classes", [5, 40])  # both sides of the row-max switch at 32 classes
+def test_cross_entropy_of_non_contiguous_logits_matches_torch(classes: int) -> None:
+    rng = np.random.default_rng(6)
+    wide, twide = _pair(rng.normal(size=(9, 2 * classes)) * 5)
+    x, tx = wide[:, ::2], twide[:, ::2]  # strided views: every other column
+    target = rng.integers(0, classes, size=9)
+    ours, theirs = F.cross_entropy(x, target), TF.cross_entropy(tx, torch.from_numpy(target))
+    _check(ours, theirs, wide, twide)
+
+
 def test_cross_entropy_single_sample_and_module_form() -> None:
     rng = np.random.default_rng(3)
     x, tx = _pair(rng.normal(size=4))
