@@ -180,9 +180,13 @@ def _dims(axis: Any, ndim: int) -> Any:
 
 def op_reduce(p: Program, x: Value) -> Value:
     name = p.draw(st.sampled_from(["sum", "mean", "max", "min", "var", "std", "logsumexp"]), "reduction")
-    if x.mine.size == 0:
-        name = "sum"  # the others have no value on an empty tensor (max raises, mean is nan)
     axis, keepdims = _axis(p, x.mine.ndim), p.draw(st.booleans())
+    # How many elements each result reduces: with none, only sum has a value (max raises, mean is nan).
+    # An empty tensor reduced over non-empty axes gives an empty result, which the reductions handle (var and
+    # std too, but torch then warns that the degrees of freedom are <= 0, so they are left out).
+    count = int(np.prod([x.shape[a] for a in (range(x.mine.ndim) if axis is None else np.atleast_1d(axis))]))
+    if count == 0 or (x.mine.size == 0 and name in ("var", "std")):
+        name = "sum"
     p.trace.append(f"{name}(axis={axis}, keepdims={keepdims})")
     if x.mine.ndim == 0:
         return apply(x, lambda t: t.sum(), lambda t: t.sum())
@@ -200,7 +204,6 @@ def op_reduce(p: Program, x: Value) -> Value:
         )
     if name == "logsumexp":
         return apply(x, lambda t: t.logsumexp(axis, keepdims), lambda t: t.logsumexp(dims, keepdim=keepdims))
-    count = int(np.prod([x.shape[a] for a in (range(x.mine.ndim) if axis is None else np.atleast_1d(axis))]))
     correction = p.draw(st.sampled_from([0, 1]))
     if count <= correction:
         correction = 0
