@@ -114,3 +114,14 @@ def test_interleaved_rotates_the_order_so_each_follows_each_equally_often():
     implementations = {name: (lambda name=name: turns.append(name)) for name in ("dagrad", "numpy", "torch")}
     interleaved(implementations, repeats=3, warmup=0)
     assert turns == ["dagrad", "numpy", "torch", "numpy", "torch", "dagrad", "torch", "dagrad", "numpy"]
+
+
+def test_interleaved_runs_the_copies_of_an_implementation_in_turns_and_pools_them():
+    turns: list[str] = []
+    copies = [lambda k=k: turns.append(f"a{k}") for k in range(3)]
+    timings = interleaved({"a": copies, "b": lambda: turns.append("b")}, repeats=4, warmup=1, block=2)
+    warmups, timed = turns[:4], turns[4:]
+    assert warmups == ["a0", "a1", "a2", "b"]  # every copy is warmed up
+    a_turns = [t for t in timed if t.startswith("a")]
+    assert a_turns == ["a0", "a0", "a1", "a1", "a2", "a2", "a0", "a0"]  # round r runs copy r % 3, one block each
+    assert timings["a"].repeats == timings["b"].repeats == 4  # one timed call per block of 2, pooled over copies
