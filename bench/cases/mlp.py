@@ -190,7 +190,7 @@ BOOKKEEPING_SIZES = (8, 8, 8, 4)
 def bookkeeping_row(settings: Settings, batch: int = 4) -> Row:
     """The same step on an 8-8-8-4 MLP and 4 samples, where NumPy's work is a few microseconds per call: dagrad's
     time minus hand-written NumPy's is the engine's Python bookkeeping per step, with the caches warm (no
-    target: it tracks the overhead that the batch 128 and 1024 rows pay 2-5x over, with colder caches)."""
+    target: the batch 128 and 1024 rows pay this bookkeeping several times over, with colder caches)."""
     weights = initial_weights(BOOKKEEPING_SIZES)
     X, y = random_batch(batch, BOOKKEEPING_SIZES[0], BOOKKEEPING_SIZES[-1])
     implementations = {"dagrad": dagrad_step(weights, X, y), "numpy": numpy_step(weights, X, y)}
