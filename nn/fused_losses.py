@@ -45,7 +45,8 @@ class CrossEntropy(Function):
     def forward(ctx, logits, target, reduction, classes=None):
         # ndarray methods (.max, .sum) and np.zeros instead of np.max / np.sum / np.zeros_like: those
         # wrappers cost ~2 us of Python each, and this op runs in every training step (bench case 1).
-        shifted = logits - _row_max(logits)
+        # C order whatever the logits' layout: each sample's class entry is then picked by its flat position
+        shifted = np.subtract(logits, _row_max(logits), order="C")
         exp_shifted = np.exp(shifted)
         # Row sums as one BLAS matrix-vector product: ndarray.sum(axis=1) over C = 10 columns walks the rows
         # one at a time (bench case 1, batch 1024: 23 -> 5 us).
@@ -54,7 +55,11 @@ class CrossEntropy(Function):
         if classes is not None:
             # The target is one-hot at `classes` (class indices, no smoothing): -log_softmax at each sample's
             # class is log Σ e^shifted - shifted[class], so the (N, C) log-probabilities are never built.
-            per_sample = log_sum_exp[:, 0] - shifted[np.arange(classes.shape[0]), classes]
+            # Picked by flat position i·C + class, one 1-D index: the 2-D form x[arange(N), classes] costs
+            # twice as much at batch 1024 (8 -> 4 us), and backward reuses the positions.
+            rows, num_classes = shifted.shape
+            ctx.positions = np.arange(0, rows * num_classes, num_classes) + classes
+            per_sample = log_sum_exp[:, 0] - shifted.reshape(-1)[ctx.positions]
             ctx.target_mass = None
         else:
             log_probs = shifted - log_sum_exp
@@ -92,15 +97,15 @@ class CrossEntropy(Function):
         classes = ctx.classes
         if classes is None:
             return ((probs - ctx.target) * scale,)
-        rows = np.arange(ctx.count)
         if isinstance(probs, np.ndarray):
             # (softmax - onehot)·scale as softmax·scale, then minus scale at each sample's class: one pass
             # over (N, C) and no one-hot matrix (bench case 1: nn.functional built it with np.full + scatter).
-            grad_logits = probs * scale
-            grad_logits[rows, classes] -= scale if scale.ndim == 0 else scale[:, 0]
+            # C order, so reshape(-1) is a view and the write below lands in grad_logits (forward's positions).
+            grad_logits = np.multiply(probs, scale, order="C")
+            grad_logits.reshape(-1)[ctx.positions] -= scale if scale.ndim == 0 else scale[:, 0]
             return (grad_logits,)
         one_hot = np.zeros(probs.shape, probs.dtype)  # create_graph: recorded ops need the target as a matrix
-        one_hot[rows, classes] = 1
+        one_hot[np.arange(ctx.count), classes] = 1
         return ((probs - one_hot) * scale,)
 
 

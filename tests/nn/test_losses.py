@@ -91,6 +91,20 @@ def test_cross_entropy_of_non_contiguous_logits_matches_torch(classes: int) -> N
     _check(ours, theirs, wide, twide)
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_of_column_major_logits_matches_torch(reduction: str) -> None:
+    # Forward picks each sample's class and backward subtracts at it by flat position in C order: an
+    # F-ordered input must give the same values, and backward's write must land in the returned gradient.
+    rng = np.random.default_rng(7)
+    x, tx = _pair(rng.normal(size=(6, 11)) * 4)  # (classes, samples): the logits are its transpose
+    logits = x.T
+    assert logits.data.flags.f_contiguous and not logits.data.flags.c_contiguous
+    target = rng.integers(0, 6, size=11)
+    ours = F.cross_entropy(logits, target, reduction=reduction)
+    theirs = TF.cross_entropy(tx.T, torch.from_numpy(target), reduction=reduction)
+    _check(ours, theirs, x, tx)
+
+
 def test_cross_entropy_single_sample_and_module_form() -> None:
     rng = np.random.default_rng(3)
     x, tx = _pair(rng.normal(size=4))
