@@ -16,22 +16,25 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Timing:
-    """Seconds per call: the median of the repeats, with the fastest and slowest repeat."""
+    """Seconds per call: the median of the repeats, with the fastest and slowest repeat. `rounds` holds the
+    median of each round of `interleaved` (one per round, in order), so two timings can be compared round by round."""
 
     median: float
     low: float
     high: float
     repeats: int
+    rounds: tuple[float, ...] = ()
 
     @classmethod
-    def of(cls, samples: list[float]) -> Timing:
+    def of(cls, samples: list[float], rounds: tuple[float, ...] = ()) -> Timing:
         if not samples:
             raise ValueError("Timing.of: no samples (a case ran zero repeats)")
-        return cls(statistics.median(samples), min(samples), max(samples), len(samples))
+        return cls(statistics.median(samples), min(samples), max(samples), len(samples), rounds)
 
     def scaled(self, factor: float) -> Timing:
         """The same timing per unit of work, e.g. per op of a chain."""
-        return Timing(self.median * factor, self.low * factor, self.high * factor, self.repeats)
+        rounds = tuple(r * factor for r in self.rounds)
+        return Timing(self.median * factor, self.low * factor, self.high * factor, self.repeats, rounds)
 
 
 @dataclass
@@ -97,6 +100,7 @@ def interleaved(
     copy r % len in round r and pools their samples: where one copy's arrays happen to land in memory moves
     its time by a few percent (three identical dagrad MLP steps at batch 1024 measured 1.02-1.07x NumPy in
     one process), and pooling copies keeps that luck from deciding a ratio.
+    Each Timing also keeps the median of every round (`rounds`), for ratios taken round by round (round_ratios).
     """
     slow = slow or {}
     copies = {name: list(run) if isinstance(run, Sequence) else [run] for name, run in implementations.items()}
@@ -105,6 +109,7 @@ def interleaved(
             for _ in range(0 if name in slow else warmup):
                 run()
     samples: dict[str, list[float]] = {name: [] for name in implementations}
+    round_medians: dict[str, list[float]] = {name: [] for name in implementations}
     names = list(implementations)
     started = time.perf_counter()
     for r in range(repeats):
@@ -125,13 +130,15 @@ def interleaved(
                 start = time.perf_counter()
                 run()
                 samples[name].append(time.perf_counter() - start)
+                round_medians[name].append(samples[name][-1])
                 continue
             run()  # settles the thread pools after the switch; not timed
             for _ in range(block - 1):
                 start = time.perf_counter()
                 run()
                 samples[name].append(time.perf_counter() - start)
-    return {name: Timing.of(values) for name, values in samples.items()}
+            round_medians[name].append(statistics.median(samples[name][-(block - 1) :]))
+    return {name: Timing.of(values, tuple(round_medians[name])) for name, values in samples.items()}
 
 
 def ratio(values: dict[str, Timing | float], numerator: str, denominator: str) -> float:
@@ -140,6 +147,19 @@ def ratio(values: dict[str, Timing | float], numerator: str, denominator: str) -
     a = a.median if isinstance(a, Timing) else a
     b = b.median if isinstance(b, Timing) else b
     return a / b
+
+
+def round_ratios(values: dict[str, Timing | float], numerator: str, denominator: str) -> tuple[float, float] | None:
+    """The middle half (quartiles) of numerator/denominator taken round by round, or None with fewer than 4 rounds.
+
+    Each round times every implementation back to back, so a round's ratio compares them under the same load:
+    the spread shows how far one run's median ratio can be trusted (on a shared 2-core machine a target a few
+    percent from the median is met in some runs and missed in others)."""
+    a, b = values[numerator], values[denominator]
+    if not isinstance(a, Timing) or not isinstance(b, Timing) or len(a.rounds) != len(b.rounds) or len(a.rounds) < 4:
+        return None
+    quartiles = statistics.quantiles([x / y for x, y in zip(a.rounds, b.rounds)], n=4)
+    return quartiles[0], quartiles[2]
 
 
 def format_number(value: float) -> str:

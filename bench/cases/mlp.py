@@ -22,7 +22,7 @@ import numpy as np
 import engine
 import nn
 from bench.cases.relu_mlp import Weights, numpy_forward, torch_model
-from bench.harness import Row, Settings, Target, interleaved, ratio
+from bench.harness import Row, Settings, Target, format_number, interleaved, ratio, round_ratios
 from engine.graph import walk
 from nn import functional as F
 
@@ -163,6 +163,10 @@ def run(settings: Settings, batches: tuple[int, ...] = (32, 128, 1024)) -> list[
         row.ratios["dagrad/numpy"] = ratio(timings, "dagrad", "numpy")
         if batch in (128, 1024):
             row.targets.append(Target("dagrad/numpy", row.ratios["dagrad/numpy"], 1.15 if batch == 128 else 1.05))
+        spread = round_ratios(timings, "dagrad", "numpy")
+        if spread is not None:
+            low, high = (format_number(value) for value in spread)
+            row.note = f"dagrad/numpy round by round {low}-{high} (middle half)"
         if torch is not None:
             row.ratios["dagrad/torch"] = ratio(timings, "dagrad", "torch")
             row.ratios["numpy/torch"] = ratio(timings, "numpy", "torch")
@@ -171,7 +175,8 @@ def run(settings: Settings, batches: tuple[int, ...] = (32, 128, 1024)) -> list[
         rows.append(row)
     dtypes = dagrad_float_dtypes(weights, *random_batch(batches[0]))
     rows[-1].targets.append(Target("float dtypes other than float32 in a dagrad step", len(dtypes - {"float32"}), 0))
-    rows[-1].note = f"float dtypes seen in a dagrad step: {', '.join(sorted(dtypes))}"
+    dtype_note = f"float dtypes seen in a dagrad step: {', '.join(sorted(dtypes))}"
+    rows[-1].note = f"{rows[-1].note}; {dtype_note}" if rows[-1].note else dtype_note
     rows.append(bookkeeping_row(settings))
     return rows
 

@@ -5,11 +5,14 @@ No timing assertions here (speed is measured by `make bench`, not by unit tests)
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
 import engine
 from bench import __main__ as bench_main
+from bench import harness
 from bench.cases import memory, mlp, moons, per_op
 from bench.harness import Row, Settings, Target, Timing, interleaved, render_table
 
@@ -125,3 +128,37 @@ def test_interleaved_runs_the_copies_of_an_implementation_in_turns_and_pools_the
     a_turns = [t for t in timed if t.startswith("a")]
     assert a_turns == ["a0", "a0", "a1", "a1", "a2", "a2", "a0", "a0"]  # round r runs copy r % 3, one block each
     assert timings["a"].repeats == timings["b"].repeats == 4  # one timed call per block of 2, pooled over copies
+
+
+def test_interleaved_keeps_each_rounds_median_and_round_ratios_compares_them(monkeypatch):
+    clock = [0.0]
+    monkeypatch.setattr(harness.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(harness.time, "sleep", lambda seconds: None)
+    calls = {"a": 0, "b": 0}
+
+    def timed_call(name: str, seconds_in_round: Callable[[int], float]) -> Callable[[], None]:
+        def run() -> None:
+            block_round = calls[name] // 3  # warmup=0, block=3: calls 3r, 3r+1, 3r+2 belong to round r
+            calls[name] += 1
+            clock[0] += seconds_in_round(block_round) * (1 + 0.1 * (calls[name] % 3))  # varies inside a block
+        return run
+
+    a = timed_call("a", lambda r: 2.0 * (r + 1))  # round r: a takes 2(r+1), b takes r+1: ratio 2 every round
+    b = timed_call("b", lambda r: float(r + 1))
+    timings = harness.interleaved({"a": a, "b": b}, repeats=5, warmup=0, block=3)
+    assert len(timings["a"].rounds) == len(timings["b"].rounds) == 5
+    # each round's median is the median of its two timed calls (the block's first call is untimed)
+    assert timings["b"].rounds == pytest.approx([(r + 1) * 1.1 for r in range(5)])  # calls of 1.2 and 1.0
+    assert harness.round_ratios(timings, "a", "b") == pytest.approx((2.0, 2.0))
+    # the pooled medians hide the pairing that round_ratios keeps
+    assert harness.ratio(timings, "a", "b") == pytest.approx(2.0)
+    assert harness.round_ratios({"a": timings["a"], "b": harness.Timing.of([1.0])}, "a", "b") is None
+
+
+def test_round_ratios_gives_the_middle_half_of_the_per_round_ratios():
+    numpy = harness.Timing.of([1.0] * 8, rounds=(1.0,) * 8)
+    dagrad = harness.Timing.of([1.0] * 8, rounds=(0.9, 1.0, 1.02, 1.03, 1.04, 1.05, 1.06, 1.5))
+    low, high = harness.round_ratios({"dagrad": dagrad, "numpy": numpy}, "dagrad", "numpy")
+    assert 1.0 <= low <= 1.02 and 1.05 <= high <= 1.06  # the outlying rounds (0.9, 1.5) do not move it
+    doubled = {"dagrad": dagrad.scaled(2), "numpy": numpy.scaled(2)}
+    assert harness.round_ratios(doubled, "dagrad", "numpy") == (low, high)
