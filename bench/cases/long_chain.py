@@ -75,12 +75,17 @@ def dagrad_memory(ops: int) -> dict[str, float]:
 def run(settings: Settings, ops: int = CHAIN_OPS) -> list[Row]:
     torch = settings.torch
     ops = 2_000 if settings.quick else ops
-    repeats = settings.repeats(3, 1)
+    # 5 repeats, not 3: how many full cycle collections a dagrad chain triggers (3 to 5, ~0.1 s each) depends on
+    # the collector's state when it starts, so its times split into groups, and a median of 3 jumped between them.
+    repeats = settings.repeats(5, 1)
     samples: dict[str, list[tuple[float, float, float]]] = {"dagrad": []}
+    full_collections = []
     if torch is not None:
         samples["torch"] = []
     for _ in range(repeats):
+        before = gc.get_stats()[2]["collections"]
         samples["dagrad"].append(_phases(_dagrad_leaf, ops))
+        full_collections.append(gc.get_stats()[2]["collections"] - before)
         if torch is not None:
             samples["torch"].append(_phases(lambda: torch.ones((2, 2), requires_grad=True), ops))
     values: dict[str, Timing | float] = {name: Timing.of([sum(s) for s in runs]) for name, runs in samples.items()}
@@ -88,6 +93,7 @@ def run(settings: Settings, ops: int = CHAIN_OPS) -> list[Row]:
     memory = dagrad_memory(ops)
     notes = [
         "dagrad fwd/bwd/teardown (best) " + "/".join(f"{t:.2f}" for t in phases["dagrad"]) + " s",
+        "full cycle collections per dagrad chain " + ", ".join(str(n) for n in full_collections),
         f"dagrad graph {memory['graph']:.1f} MB, peak {memory['peak']:.1f} MB, held after backward "
         f"{memory['after_backward']:.1f} MB (structure only), after teardown {memory['after_teardown']:.2f} MB",
     ]
