@@ -75,7 +75,7 @@ def dagrad_memory(ops: int) -> dict[str, float]:
 def run(settings: Settings, ops: int = CHAIN_OPS) -> list[Row]:
     torch = settings.torch
     ops = 2_000 if settings.quick else ops
-    # 5 repeats, not 3: how many full cycle collections a dagrad chain triggers (3 to 5, ~0.1 s each) depends on
+    # 5 repeats, not 3: how many full cycle collections a dagrad chain triggers (2 to 5, ~0.1 s each) depends on
     # the collector's state when it starts, so its times split into groups, and a median of 3 jumped between them.
     repeats = settings.repeats(5, 1)
     samples: dict[str, list[tuple[float, float, float]]] = {"dagrad": []}
