@@ -62,6 +62,7 @@ class CrossEntropy(Function):
             per_sample = log_sum_exp[:, 0] - shifted.reshape(-1)[ctx.positions]
             ctx.target_mass = None
         else:
+            ctx.positions = None  # a target distribution: backward subtracts it whole
             log_probs = shifted - log_sum_exp
             # Classes with zero target weight contribute nothing, even where a logit is -inf (masked):
             # 0 * -inf would otherwise be NaN.
@@ -73,7 +74,6 @@ class CrossEntropy(Function):
         # softmax, reusing the exponentials (= exp(log_probs)); divided in place: nothing else reads them
         ctx.probs = np.divide(exp_shifted, sum_exp, out=exp_shifted)
         ctx.target = target
-        ctx.classes = classes
         ctx.reduction = reduction
         ctx.count = logits.shape[0]
         if reduction == "none":
@@ -94,18 +94,18 @@ class CrossEntropy(Function):
             scale = grad
         if ctx.target_mass is not None:
             probs = probs * ctx.target_mass
-        classes = ctx.classes
-        if classes is None:
+        positions = ctx.positions
+        if positions is None:
             return ((probs - ctx.target) * scale,)
         if isinstance(probs, np.ndarray):
             # (softmax - onehot)·scale as softmax·scale, then minus scale at each sample's class: one pass
             # over (N, C) and no one-hot matrix (bench case 1: nn.functional built it with np.full + scatter).
             # C order, so reshape(-1) is a view and the write below lands in grad_logits (forward's positions).
             grad_logits = np.multiply(probs, scale, order="C")
-            grad_logits.reshape(-1)[ctx.positions] -= scale if scale.ndim == 0 else scale[:, 0]
+            grad_logits.reshape(-1)[positions] -= scale if scale.ndim == 0 else scale[:, 0]
             return (grad_logits,)
         one_hot = np.zeros(probs.shape, probs.dtype)  # create_graph: recorded ops need the target as a matrix
-        one_hot[np.arange(ctx.count), classes] = 1
+        one_hot.reshape(-1)[positions] = 1
         return ((probs - one_hot) * scale,)
 
 
