@@ -74,7 +74,7 @@ def run_python(code: str, directory: Path) -> str:
 
 
 def run_console(command: str, directory: Path) -> str:
-    """stderr of `dagrad ...` (run as python -m viz), with leading NAME=value words as its environment."""
+    """stderr of `dagrad ...` (run as python -m demos.cli), with leading NAME=value words as its environment."""
     words = shlex.split(command)
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT)}
     while words and re.match(r"^[A-Z_]+=", words[0]):
@@ -82,7 +82,7 @@ def run_console(command: str, directory: Path) -> str:
         env[name] = value
     assert words[0] == "dagrad", f"console examples run the dagrad command, got {command!r}"
     done = subprocess.run(
-        [sys.executable, "-m", "viz", *words[1:]],
+        [sys.executable, "-m", "demos.cli", *words[1:]],
         capture_output=True,
         text=True,
         cwd=directory,

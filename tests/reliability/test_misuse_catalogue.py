@@ -502,10 +502,14 @@ CLI_ERRORS = {
 
 
 def test_cli_errors_are_one_line_without_a_traceback() -> None:
-    # The real `python -m viz`, one process per case, all started at once (each spends its time importing).
+    # The real `python -m demos.cli`, one process per case, all started at once (each spends its time importing).
     running = {
         kind: subprocess.Popen(
-            [sys.executable, "-m", "viz", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
+            [sys.executable, "-m", "demos.cli", *argv],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
         )
         for kind, (argv, _) in CLI_ERRORS.items()
     }

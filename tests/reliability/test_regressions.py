@@ -104,7 +104,7 @@ def test_a_zero_slice_step_names_getitem_and_the_shape() -> None:
 
 def test_cli_out_of_memory_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     """dagrad graph --mlp 100000,100000 ended in a traceback (NumPy's MemoryError for a 37 GiB weight)."""
-    from viz import cli
+    from demos import cli
 
     def huge_mlp(*sizes: object) -> None:
         raise MemoryError("Unable to allocate 37.3 GiB for an array with shape (100000, 100000) and data type float32")

@@ -1,4 +1,6 @@
-"""The `dagrad` command (also `python -m viz`): draw, explain and step through graphs; run demos.
+"""The `dagrad` command (also `python -m demos.cli`): draw, explain and step through graphs; run demos.
+
+It lives in demos, the top floor of the house, because it may import everything below it (engine, nn, viz).
 
   dagrad graph --expr "tanh(a*b + c)" --set a=2 b=-3 c=10 -o graph.png --explain --steps steps.html
   dagrad graph --mlp 2,16,16,1 -o mlp.svg [--collapse 0]
@@ -104,12 +106,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_demo(argv: list[str]) -> int:
-    try:
-        import demos
-    except ImportError as error:
-        raise RuntimeError(
-            f'the demos package is not available ({error}); install it with pip install "dagrad[demos]"'
-        ) from None
+    import demos
+
     return int(demos.main(argv) or 0)
 
 
@@ -176,14 +174,11 @@ def _mlp(args: argparse.Namespace) -> tuple[engine.Tensor, Any, str]:
 
 
 def _mlp_class() -> Any:
-    """nn.MLP, imported only when --mlp is used (viz does not need nn otherwise)."""
-    try:
-        import nn
+    """nn.MLP, imported only when --mlp is used (drawing an expression needs no nn)."""
+    import nn
 
-        return nn.MLP
-    except (ImportError, AttributeError):
-        try:
-            from nn.layers.mlp import MLP
-        except ImportError as error:
-            raise RuntimeError(f"--mlp needs the nn package's MLP, which cannot be imported: {error}") from None
-        return MLP
+    return nn.MLP
+
+
+if __name__ == "__main__":
+    sys.exit(main())

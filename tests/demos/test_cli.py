@@ -1,4 +1,4 @@
-"""The dagrad command: round trips in-process (viz.cli.main) and as `python -m viz` in a subprocess."""
+"""The dagrad command: round trips in-process (demos.cli.main) and as `python -m demos.cli` in a subprocess."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from demos.cli import main
 from tests.viz import svgtext
-from viz.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPR = ["graph", "--expr", "tanh(a*b + c)", "--set", "a=2", "b=-3", "c=10"]
@@ -107,10 +107,10 @@ def test_demo_delegates_to_the_demos_package(monkeypatch):
     assert seen == [["xor", "--quick", "--seed", "3"]]
 
 
-def test_python_dash_m_viz_round_trip(tmp_path):
+def test_python_dash_m_demos_cli_round_trip(tmp_path):
     out = tmp_path / "graph.svg"
     done = subprocess.run(
-        [sys.executable, "-m", "viz", *EXPR, "-o", str(out), "--explain"],
+        [sys.executable, "-m", "demos.cli", *EXPR, "-o", str(out), "--explain"],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -122,7 +122,7 @@ def test_python_dash_m_viz_round_trip(tmp_path):
     assert "Gradients (what .backward() puts in each leaf's .grad):" in done.stdout
     assert "Tanh" in svgtext.texts(out.read_bytes())
     bad = subprocess.run(
-        [sys.executable, "-m", "viz", "graph", "--expr", "tanh(", "--set", "a=1"],
+        [sys.executable, "-m", "demos.cli", "graph", "--expr", "tanh(", "--set", "a=1"],
         capture_output=True,
         text=True,
         cwd=ROOT,
