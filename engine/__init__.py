@@ -11,6 +11,7 @@ from engine.autograd import backward, grad, topological_order
 from engine.creation import (
     arange,
     eye,
+    from_numpy,
     full,
     full_like,
     linspace,
@@ -143,6 +144,7 @@ __all__ = [
     "float32",
     "float64",
     "floor_divide",
+    "from_numpy",
     "full",
     "full_like",
     "ge",

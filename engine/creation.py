@@ -40,6 +40,15 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str 
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
 
 
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A Tensor that shares `array`'s memory (no copy), as torch.from_numpy: a change to one shows in the other."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a NumPy array, got {type(array).__name__}; use engine.tensor(data)")
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"from_numpy: unsupported dtype {array.dtype}; dagrad supports bool, integer and float arrays")
+    return Tensor._wrap(array)
+
+
 def zeros(*shape: Any, dtype: Any = DEFAULT_FLOAT, requires_grad: bool = False) -> Tensor:
     return _make(np.zeros(_shape(shape, "zeros"), dtype=dtype), requires_grad)
 

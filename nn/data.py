@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+import engine
 from engine import Tensor
 from engine.random import generator
 
@@ -56,15 +57,15 @@ class TensorDataset(Dataset):
         return self.arrays[0].shape[0]
 
     def __getitem__(self, index: Any) -> tuple[Tensor, ...]:
-        return tuple(Tensor._wrap(a[index]) for a in self.arrays)
+        return tuple(engine.from_numpy(a[index, ...]) for a in self.arrays)
 
     def batch(self, indices: np.ndarray) -> tuple[Tensor, ...]:
         """Many rows at once (what the DataLoader uses: one fancy index per field, no Python loop)."""
-        return tuple(Tensor._wrap(a[indices]) for a in self.arrays)
+        return tuple(engine.from_numpy(a[indices]) for a in self.arrays)
 
     @property
     def tensors(self) -> tuple[Tensor, ...]:
-        return tuple(Tensor._wrap(a) for a in self.arrays)
+        return tuple(engine.from_numpy(a) for a in self.arrays)
 
 
 class Subset(Dataset):
@@ -91,8 +92,8 @@ def _fetch(dataset: Any, indices: np.ndarray) -> tuple[Tensor, ...]:
     samples = [dataset[int(i)] for i in indices]
     first = samples[0]
     if not isinstance(first, (tuple, list)):
-        return (Tensor._wrap(np.stack([_array(s) for s in samples])),)
-    return tuple(Tensor._wrap(np.stack([_array(s[k]) for s in samples])) for k in range(len(first)))
+        return (engine.from_numpy(np.stack([_array(s) for s in samples])),)
+    return tuple(engine.from_numpy(np.stack([_array(s[k]) for s in samples])) for k in range(len(first)))
 
 
 class DataLoader:
@@ -242,7 +243,7 @@ class Standardizer:
         array = _array(x)
         self._check(array, "transform")
         out = ((array - self.mean) / self.std).astype(array.dtype, copy=False)
-        return Tensor._wrap(out) if isinstance(x, Tensor) else out
+        return engine.from_numpy(out) if isinstance(x, Tensor) else out
 
     def fit_transform(self, x: Any) -> Any:
         return self.fit(x).transform(x)
@@ -251,7 +252,7 @@ class Standardizer:
         array = _array(x)
         self._check(array, "inverse_transform")
         out = (array * self.std + self.mean).astype(array.dtype, copy=False)
-        return Tensor._wrap(out) if isinstance(x, Tensor) else out
+        return engine.from_numpy(out) if isinstance(x, Tensor) else out
 
     def state_dict(self) -> dict[str, np.ndarray]:
         if self.mean is None:

@@ -43,7 +43,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     keep = generator().random(x.shape) >= p
     # Same arithmetic as PyTorch: the mask is divided by (1-p), then multiplies the input.
     scaled_mask = keep.astype(x.dtype) / np.asarray(1.0 - p, dtype=x.dtype)
-    return x * Tensor._wrap(scaled_mask)
+    return x * engine.from_numpy(scaled_mask)
 
 
 def layer_norm(
@@ -99,7 +99,7 @@ def _as_input(op: str, value: Any) -> Tensor:
 def _float_target(op: str, target: Any, input: Tensor, same_shape: bool = True) -> Tensor:
     """The target as a Tensor of the input's dtype (a constant target is cast; one that requires grad is kept)."""
     if not isinstance(target, Tensor):
-        target = Tensor._wrap(np.asarray(target))
+        target = engine.from_numpy(np.asarray(target))
     if target.dtype.kind not in "biuf":
         raise TypeError(f"{op}: target must be numeric, got {target.dtype}")
     if target.dtype != input.dtype:
@@ -107,7 +107,7 @@ def _float_target(op: str, target: Any, input: Tensor, same_shape: bool = True) 
             raise TypeError(
                 f"{op}: target dtype {target.dtype} differs from input dtype {input.dtype}; cast one of them"
             )
-        target = Tensor._wrap(target.data.astype(input.dtype))
+        target = engine.from_numpy(target.data.astype(input.dtype))
     if same_shape and target.shape != input.shape:
         raise ValueError(
             f"{op}: input shape {input.shape} and target shape {target.shape} differ. Broadcasting them "
@@ -295,7 +295,7 @@ def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.
         violation = violation * violation
     others = np.ones((n, c), dtype=input.dtype)
     others[np.arange(n), indices] = 0
-    return _reduce((violation * Tensor._wrap(others)).sum(axis=1) / c, reduction)
+    return _reduce((violation * engine.from_numpy(others)).sum(axis=1) / c, reduction)
 
 
 def hinge_embedding_loss(input: Tensor, target: Any, margin: float = 1.0, reduction: str = "mean") -> Tensor:
@@ -305,7 +305,7 @@ def hinge_embedding_loss(input: Tensor, target: Any, margin: float = 1.0, reduct
     target = _float_target("hinge_embedding_loss", target, input)
     _check_signs("hinge_embedding_loss", target)
     y = target.data
-    zero = Tensor._wrap(np.zeros((), dtype=input.dtype))
+    zero = engine.from_numpy(np.zeros((), dtype=input.dtype))
     from_margin = engine.where(y != 1, (margin - input).relu(), zero)
     from_input = engine.where(y != -1, input, zero)
     return _reduce(from_margin + from_input, reduction)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine import Function
-from engine.ops._util import ones_vector
+from engine.fastpaths import ones_vector
 from engine.ops.elementwise import Sigmoid
 from engine.ops.reduce import Softmax
 

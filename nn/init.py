@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+import engine
 from engine import Tensor
 from engine.random import generator
 
@@ -41,7 +42,7 @@ def _fans(tensor: Tensor, op: str) -> tuple[int, int]:
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
     # Initialisation is not an op: write the data directly (no graph) and mark the tensor as modified.
     np.copyto(tensor.data, values, casting="unsafe")
-    tensor._bump_version()
+    engine.graph.increment_version(tensor)
     return tensor
 
 

@@ -14,8 +14,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+import engine
 from engine import Tensor
-from engine.grad_mode import state as _grad_state
+from engine.graph import set_scope
 from nn.parameter import Parameter
 
 
@@ -153,14 +154,11 @@ class Module:
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
         # Every op created inside is tagged with this module (node.scope), so graphs can be clustered.
-        # Same as `with engine.graph.scope(self):`, inlined: the generator-based context manager cost
-        # ~2 us per module call, paid by every layer of every forward.
-        previous_scope = _grad_state.scope
-        _grad_state.scope = self
+        previous_scope = set_scope(self)
         try:
             output = self.forward(*args, **kwargs)
         finally:
-            _grad_state.scope = previous_scope
+            set_scope(previous_scope)
         if self._forward_hooks:
             for hook in list(self._forward_hooks.values()):
                 result = hook(self, args, output)
@@ -264,7 +262,7 @@ class Module:
             if set_to_none or param.grad is None:
                 param.grad = None
             else:
-                param.grad = Tensor._wrap(np.zeros_like(param.data))
+                param.grad = engine.from_numpy(np.zeros_like(param.data))
 
     def to(self, dtype: Any) -> Module:
         """Convert floating-point parameters and buffers (and their grads) to `dtype` in place; returns self."""
@@ -275,8 +273,8 @@ class Module:
             if tensor.dtype.kind == "f" and tensor.dtype != target:
                 tensor.data = tensor.data.astype(target)
                 if tensor.grad is not None:
-                    tensor.grad = Tensor._wrap(tensor.grad.data.astype(target))
-                tensor._bump_version()
+                    tensor.grad = engine.from_numpy(tensor.grad.data.astype(target))
+                engine.graph.increment_version(tensor)
         return self
 
     def float(self) -> Module:
@@ -295,10 +293,10 @@ class Module:
             prefix = f"{module_name}." if module_name else ""
             for name, param in module._parameters.items():
                 if param is not None:
-                    state[prefix + name] = Tensor._wrap(param.data)
+                    state[prefix + name] = engine.from_numpy(param.data)
             for name, buffer in module._buffers.items():
                 if buffer is not None and name not in module._non_persistent_buffers:
-                    state[prefix + name] = Tensor._wrap(buffer.data)
+                    state[prefix + name] = engine.from_numpy(buffer.data)
         return state
 
     def _state_targets(self) -> OrderedDict[str, Tensor]:
@@ -354,7 +352,7 @@ class Module:
         for key, value in values.items():
             target = targets[key]
             np.copyto(target.data, value, casting="unsafe")
-            target._bump_version()
+            engine.graph.increment_version(target)
         return LoadResult(missing if not strict else [], unexpected if not strict else [])
 
     # ----- printing ----------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import numpy as np
 import safetensors.numpy
 from safetensors import SafetensorError
 
+import engine
 from engine import Tensor
 
 PathLike = str | os.PathLike
@@ -161,4 +162,4 @@ def load(path: PathLike) -> dict[str, Tensor]:
     non-safetensors file raises ValueError naming the path and the problem.
     """
     arrays, _ = read(path)
-    return {key: Tensor._wrap(np.array(array)) for key, array in arrays.items()}
+    return {key: engine.from_numpy(np.array(array)) for key, array in arrays.items()}

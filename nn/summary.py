@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+import engine
 from engine import Tensor, no_grad
 from nn.module import Module
 
@@ -51,7 +52,7 @@ def summary(
     model.eval()
     try:
         with no_grad():
-            output = model(Tensor._wrap(np.zeros((batch_size, *input_shape), dtype=dtype)))
+            output = model(engine.from_numpy(np.zeros((batch_size, *input_shape), dtype=dtype)))
     finally:
         model.train(was_training)
         for handle in handles:

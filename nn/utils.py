@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+import engine
 from engine import Tensor
 
 
@@ -44,7 +45,7 @@ def clip_grad_norm_(
         )
     coefficient = min(float(max_norm) / (total + 1e-6), 1.0)
     for p in params:
-        p.grad = Tensor._wrap(p.grad.data * coefficient)
+        p.grad = engine.from_numpy(p.grad.data * coefficient)
     return Tensor(np.array(total, dtype=dtype))
 
 
@@ -53,4 +54,4 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     if clip_value < 0:
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
     for p in _with_grads(parameters):
-        p.grad = Tensor._wrap(np.clip(p.grad.data, -clip_value, clip_value))
+        p.grad = engine.from_numpy(np.clip(p.grad.data, -clip_value, clip_value))

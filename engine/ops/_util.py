@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
@@ -16,14 +15,6 @@ def as_tensor(value: Any) -> Tensor:
         return value
     return Tensor._wrap(_to_array(value))
 
-
-@functools.lru_cache(maxsize=8)
-def ones_vector(length: int, dtype: np.dtype) -> np.ndarray:
-    """A read-only vector of ones, built once per (length, dtype). Rules sum over an axis as a BLAS product
-    with it (`ones @ G`), which beats ndarray.sum over rows; np.ones would cost ~1.2 us of Python per call."""
-    ones = np.ones(length, dtype)
-    ones.flags.writeable = False
-    return ones
 
 
 def _is_weak_scalar(value: Any) -> bool:

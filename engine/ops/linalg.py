@@ -6,8 +6,9 @@ from typing import Any
 
 import numpy as np
 
+from engine.fastpaths import ones_vector
 from engine.function import Function
-from engine.ops._util import _promote, as_tensor, ones_vector, unbroadcast
+from engine.ops._util import _promote, as_tensor, unbroadcast
 from engine.tensor import Tensor
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+import engine
 from engine import Tensor
 from nn import functional as F
 from nn.module import Module
@@ -121,7 +122,7 @@ class BatchNorm1d(Module):
         else:
             mean = self.running_mean.data.reshape(param_shape)
             std = np.sqrt(self.running_var.data.reshape(param_shape) + self.eps)
-            out = (x - Tensor._wrap(mean)) / Tensor._wrap(std)
+            out = (x - engine.from_numpy(mean)) / engine.from_numpy(std)
         if self.weight is not None:
             out = out * self.weight.reshape(param_shape)
         if self.bias is not None:
@@ -136,8 +137,8 @@ class BatchNorm1d(Module):
         running_mean, running_var = self.running_mean.data, self.running_var.data
         running_mean[...] = (1.0 - factor) * running_mean + factor * mean
         running_var[...] = (1.0 - factor) * running_var + factor * unbiased
-        self.running_mean._bump_version()
-        self.running_var._bump_version()
+        engine.graph.increment_version(self.running_mean)
+        engine.graph.increment_version(self.running_var)
 
     def extra_repr(self) -> str:
         return (

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+import engine
 from engine import Tensor, enable_grad, no_grad
 
 
@@ -78,7 +79,7 @@ class Optimizer:
                 if set_to_none or p.grad is None:
                     p.grad = None
                 else:
-                    p.grad = Tensor._wrap(np.zeros_like(p.data))
+                    p.grad = engine.from_numpy(np.zeros_like(p.data))
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; `closure` (re-computing the loss) is called first."""
@@ -105,7 +106,7 @@ class Optimizer:
                     if state is None:  # not setdefault(p, {}): that builds a dict per parameter per step
                         state = self.state[p] = {}
                     self._update(param, grad, state, group)
-                    p._bump_version()
+                    engine.graph.increment_version(p)
         return loss
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
