@@ -101,6 +101,9 @@ class Function:
         "scope",
     )
 
+    # How the op is written in math ("+", "×", "tanh"): what graphs and explain show for it (see `label`).
+    symbol: str | None = None
+
     # An op whose backward can write its result into `grad` sets can_reuse_grad = True; before each call
     # the engine then sets grad_is_free, True when nobody else holds that array (engine.autograd._is_free).
     can_reuse_grad = False
@@ -189,6 +192,15 @@ class Function:
         return type(self).__name__
 
     @property
+    def label(self) -> str:
+        """The op as a reader writes it, settings included: '+', '** 3', 'sum(dim=1)', 'leaky_relu(0.2)'.
+
+        viz draws it on the op's node and explain() uses it, so a new op draws correctly by declaring its
+        `symbol` (and overriding `label` when it has settings worth showing).
+        """
+        return self.symbol or type(self).__name__.lower()
+
+    @property
     def released(self) -> bool:
         """True once a backward without retain_graph has freed what this node saved."""
         return self._saved is None
@@ -249,9 +261,14 @@ class Function:
                 )
 
     def release(self) -> None:
-        """Free what was saved for backward (called after a backward without retain_graph)."""
+        """Free what was saved for backward (called after a backward without retain_graph).
+
+        Arrays go (saved values, masks); small settings stay, so the op still reads as its `label`.
+        """
         self._saved = None
-        self.__dict__.clear()
+        arrays = [k for k, v in self.__dict__.items() if isinstance(v, np.ndarray) or _holds_arrays(v)]
+        for key in arrays:
+            del self.__dict__[key]
 
     @property
     def source_line(self) -> str | None:
@@ -290,6 +307,29 @@ def _saved_sources(
         values.append(value)
     key = tuple(sources)
     return tuple(values), (_SHARED_SOURCES.setdefault(key, key) if len(key) <= 4 else key)
+
+
+def _holds_arrays(value: Any) -> bool:
+    return isinstance(value, tuple) and any(isinstance(v, np.ndarray) for v in value)
+
+
+def call_label(name: str, *args: Any, **settings: Any) -> str:
+    """'sum(dim=1, keepdim=True)': an op's label with its settings; None and False settings are left out."""
+    parts = [_short(a) for a in args] + [
+        f"{k}={_short(v)}" for k, v in settings.items() if v is not None and v is not False
+    ]
+    return f"{name}({', '.join(parts)})" if parts else name
+
+
+def _short(value: Any) -> str:
+    """A setting as written in code: 3, 0.5, (0, 1), 'tanh'."""
+    if isinstance(value, float | np.floating):
+        return np.format_float_positional(float(value), trim="-", precision=6)
+    if isinstance(value, tuple) and len(value) == 1:
+        return _short(value[0])
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_short(v) for v in value) + ")"
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def _user_frame() -> str:

@@ -42,6 +42,8 @@ class CrossEntropy(Function):
     log-probability and backward subtracts 1 at its class.
     """
 
+    symbol = "cross_entropy"
+
     def forward(ctx, logits, target, reduction, classes=None):
         # ndarray methods (.max, .sum) and np.zeros instead of np.max / np.sum / np.zeros_like: those
         # wrappers cost ~2 us of Python each, and this op runs in every training step (bench case 1).
@@ -114,6 +116,8 @@ class BinaryCrossEntropyWithLogits(Function):
 
     d loss/dx = σ(x) - y,  d loss/dy = -x.  Elementwise: the reduction is applied afterwards.
     """
+
+    symbol = "binary_cross_entropy_with_logits"
 
     def forward(ctx, logits, target):
         ctx.save_for_backward(logits, target)

@@ -16,7 +16,6 @@ def as_tensor(value: Any) -> Tensor:
     return Tensor._wrap(_to_array(value))
 
 
-
 def _is_weak_scalar(value: Any) -> bool:
     """Python and NumPy scalars adopt the other operand's dtype, as in PyTorch."""
     return isinstance(value, (bool, int, float, np.generic)) and not isinstance(value, np.ndarray)

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.function import Function
+from engine.function import Function, call_label
 from engine.ops._util import as_tensor, binary_operands, unbroadcast
 from engine.tensor import Tensor, _dtype
 
@@ -19,6 +19,8 @@ from engine.tensor import Tensor, _dtype
 
 class Add(Function):
     """d(x+y)/dx = 1,  d(x+y)/dy = 1"""
+
+    symbol = "+"
 
     def forward(ctx, x, y):
         return x + y
@@ -37,6 +39,8 @@ class Add(Function):
 class Sub(Function):
     """d(x-y)/dx = 1,  d(x-y)/dy = -1"""
 
+    symbol = "−"
+
     def forward(ctx, x, y):
         return x - y
 
@@ -49,6 +53,8 @@ class Sub(Function):
 
 class Mul(Function):
     """d(x*y)/dx = y,  d(x*y)/dy = x"""
+
+    symbol = "×"
 
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
@@ -64,6 +70,8 @@ class Mul(Function):
 class Div(Function):
     """d(x/y)/dx = 1/y,  d(x/y)/dy = -x/y²"""
 
+    symbol = "÷"
+
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
         return x / y
@@ -78,6 +86,8 @@ class Div(Function):
 class Neg(Function):
     """d(-x)/dx = -1"""
 
+    symbol = "−"
+
     def forward(ctx, x):
         return -x
 
@@ -87,6 +97,12 @@ class Neg(Function):
 
 class PowScalar(Function):
     """d(x**c)/dx = c·x**(c-1)  for a constant exponent c"""
+
+    symbol = "**"
+
+    @property
+    def label(self) -> str:
+        return f"** {call_label(repr(self.exponent))}"
 
     def forward(ctx, x, exponent):
         ctx.exponent = exponent
@@ -118,6 +134,8 @@ def _integer_power_arrays(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 class Pow(Function):
     """d(x**y)/dx = y·x**(y-1),  d(x**y)/dy = x**y·ln x  (taken as 0 where x = 0 and y >= 0, as PyTorch)"""
+
+    symbol = "**"
 
     def forward(ctx, x, y):
         # an integer exponent means integer operands: binary_operands makes both float if either is
@@ -164,6 +182,8 @@ def _remainder_arrays(x: Any, y: Any) -> np.ndarray:
 class FloorDivide(Function):
     """d⌊x/y⌋ is 0 almost everywhere, but PyTorch implements no derivative: backward raises, as torch's does"""
 
+    symbol = "//"
+
     def forward(ctx, x, y):
         return _floor_divide_arrays(x, y)
 
@@ -177,6 +197,8 @@ class FloorDivide(Function):
 
 class Remainder(Function):
     """d(x mod y)/dx = 1,  d(x mod y)/dy = -⌊x/y⌋  (as PyTorch; ⌊x/y⌋ counts as a constant: no second derivative)"""
+
+    symbol = "%"
 
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
@@ -200,6 +222,8 @@ class Remainder(Function):
 class Exp(Function):
     """d(eˣ)/dx = eˣ"""
 
+    symbol = "exp"
+
     def forward(ctx, x):
         out = np.exp(x)
         ctx.save_for_backward(out)
@@ -213,6 +237,8 @@ class Exp(Function):
 class Log(Function):
     """d(ln x)/dx = 1/x"""
 
+    symbol = "log"
+
     def forward(ctx, x):
         ctx.save_for_backward(x)
         return np.log(x)
@@ -225,6 +251,8 @@ class Log(Function):
 class Log1p(Function):
     """d(ln(1+x))/dx = 1/(1+x)"""
 
+    symbol = "log1p"
+
     def forward(ctx, x):
         ctx.save_for_backward(x)
         return np.log1p(x)
@@ -236,6 +264,8 @@ class Log1p(Function):
 
 class Expm1(Function):
     """d(eˣ-1)/dx = eˣ"""
+
+    symbol = "expm1"
 
     def forward(ctx, x):
         out = np.expm1(x)
@@ -250,6 +280,8 @@ class Expm1(Function):
 class Sqrt(Function):
     """d(√x)/dx = 1/(2√x)"""
 
+    symbol = "sqrt"
+
     def forward(ctx, x):
         out = np.sqrt(x)
         ctx.save_for_backward(out)
@@ -263,6 +295,8 @@ class Sqrt(Function):
 class Abs(Function):
     """d|x|/dx = sign(x)  (0 at 0, as PyTorch)"""
 
+    symbol = "abs"
+
     def forward(ctx, x):
         ctx.sign = np.sign(x)
         return np.abs(x)
@@ -273,6 +307,8 @@ class Abs(Function):
 
 class Sin(Function):
     """d(sin x)/dx = cos x"""
+
+    symbol = "sin"
 
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -286,6 +322,8 @@ class Sin(Function):
 class Cos(Function):
     """d(cos x)/dx = -sin x"""
 
+    symbol = "cos"
+
     def forward(ctx, x):
         ctx.save_for_backward(x)
         return np.cos(x)
@@ -297,6 +335,8 @@ class Cos(Function):
 
 class Tanh(Function):
     """d(tanh x)/dx = 1 - tanh²x"""
+
+    symbol = "tanh"
 
     def forward(ctx, x):
         out = np.tanh(x)
@@ -310,6 +350,8 @@ class Tanh(Function):
 
 class Sigmoid(Function):
     """d(σ(x))/dx = σ(x)·(1-σ(x))"""
+
+    symbol = "sigmoid"
 
     def forward(ctx, x):
         # exp(-log(1 + e^-x)) stays finite and accurate for |x| up to the dtype's range
@@ -419,6 +461,8 @@ def _erf_array(x: np.ndarray) -> np.ndarray:
 class Erf(Function):
     """d(erf x)/dx = 2/√π · e^(-x²)"""
 
+    symbol = "erf"
+
     def forward(ctx, x):
         ctx.save_for_backward(x)
         return _erf_array(x)
@@ -433,6 +477,8 @@ class Erf(Function):
 
 class ReLU(Function):
     """d(max(x,0))/dx = 0 if x <= 0 else 1 (1 at NaN too: the gradient passes, as in PyTorch)"""
+
+    symbol = "relu"
 
     can_reuse_grad = True
 
@@ -457,7 +503,14 @@ class ReLU(Function):
 class LeakyReLU(Function):
     """d/dx = 1 if x > 0 else negative_slope"""
 
+    symbol = "leaky_relu"
+
+    @property
+    def label(self) -> str:
+        return call_label(self.symbol, self.negative_slope)
+
     def forward(ctx, x, negative_slope):
+        ctx.negative_slope = negative_slope
         positive = x > 0
         ctx.slope = np.where(positive, 1, negative_slope).astype(x.dtype)
         return np.where(positive, x, x * negative_slope)
@@ -472,6 +525,12 @@ _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 
 class GELU(Function):
     """exact: d(x·Φ(x))/dx = Φ(x) + x·φ(x);  tanh form: d/dx of 0.5·x·(1 + tanh(k(x + 0.044715x³)))"""
+
+    symbol = "gelu"
+
+    @property
+    def label(self) -> str:
+        return call_label(self.symbol, approximate=self.approximate if self.approximate != "none" else None)
 
     def forward(ctx, x, approximate):
         ctx.approximate = approximate
@@ -494,6 +553,8 @@ class GELU(Function):
 class SiLU(Function):
     """d(x·σ(x))/dx = σ(x)·(1 + x·(1-σ(x)))"""
 
+    symbol = "silu"
+
     def forward(ctx, x):
         ctx.save_for_backward(x)
         return x * np.exp(-np.logaddexp(0, -x))
@@ -506,6 +567,12 @@ class SiLU(Function):
 
 class Softplus(Function):
     """d(ln(1+e^(βx))/β)/dx = σ(βx)  (linear, slope 1, where βx > threshold, as PyTorch)"""
+
+    symbol = "softplus"
+
+    @property
+    def label(self) -> str:
+        return call_label(self.symbol, beta=self.beta if self.beta != 1 else None)
 
     def forward(ctx, x, beta, threshold):
         ctx.beta = beta
@@ -521,7 +588,14 @@ class Softplus(Function):
 class Clamp(Function):
     """d(clamp(x, lo, hi))/dx = 1 where lo <= x <= hi, else 0"""
 
+    symbol = "clamp"
+
+    @property
+    def label(self) -> str:
+        return call_label(self.symbol, min=self.low, max=self.high)
+
     def forward(ctx, x, low, high):
+        ctx.low, ctx.high = low, high
         inside = np.ones(x.shape, dtype=bool)
         if low is not None:
             inside &= x >= low
@@ -537,6 +611,8 @@ class Clamp(Function):
 class Maximum(Function):
     """d max(x,y)/dx = 1 where x > y, 1/2 where x = y (ties share, as PyTorch), else 0"""
 
+    symbol = "maximum"
+
     def forward(ctx, x, y):
         weight_x = (x > y) + 0.5 * (x == y)
         ctx.weights = weight_x.astype(np.result_type(x, y)), x.shape, y.shape
@@ -550,6 +626,8 @@ class Maximum(Function):
 class Minimum(Function):
     """d min(x,y)/dx = 1 where x < y, 1/2 where x = y, else 0"""
 
+    symbol = "minimum"
+
     def forward(ctx, x, y):
         weight_x = (x < y) + 0.5 * (x == y)
         ctx.weights = weight_x.astype(np.result_type(x, y)), x.shape, y.shape
@@ -560,6 +638,8 @@ class Minimum(Function):
 
 class Where(Function):
     """d where(c, x, y)/dx = c,  d/dy = not c"""
+
+    symbol = "where"
 
     def forward(ctx, x, y, condition):
         ctx.condition, ctx.shapes = condition, (x.shape, y.shape)
@@ -573,8 +653,14 @@ class Where(Function):
 class Cast(Function):
     """d(x as dtype)/dx = 1 (the gradient is cast back to x's dtype)"""
 
+    symbol = "to"
+
+    @property
+    def label(self) -> str:
+        return f"to {self.dtype}"
+
     def forward(ctx, x, dtype):
-        ctx.source_dtype = x.dtype
+        ctx.source_dtype, ctx.dtype = x.dtype, np.dtype(dtype)
         return x.astype(dtype)
 
     def backward(ctx, grad):
@@ -583,6 +669,8 @@ class Cast(Function):
 
 class Clone(Function):
     """d(copy of x)/dx = 1"""
+
+    symbol = "clone"
 
     def forward(ctx, x):
         return x.copy()

@@ -15,6 +15,8 @@ from engine.tensor import Tensor
 class MatMul(Function):
     """d(A@B)/dA = G @ Bᵀ,  d(A@B)/dB = Aᵀ @ G  (1-D operands are promoted to matrices, batches summed)"""
 
+    symbol = "@"
+
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         return np.matmul(a, b)
@@ -46,6 +48,8 @@ class MatMul(Function):
 
 class Linear(Function):
     """y = x @ Wᵀ + b:  dy/dx = G @ W,  dy/dW = Gᵀ @ x,  dy/db = Σ_batch G  (fused: one node, no temporaries)"""
+
+    symbol = "linear"
 
     def forward(ctx, x, weight, bias=None):
         ctx.save_for_backward(x, weight)  # whether there is a bias: len(ctx.needs_input_grad), one per input

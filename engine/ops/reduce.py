@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.function import Function
+from engine.function import Function, call_label
 from engine.ops._util import as_tensor, kept_shape, normalize_axes, reduced_shape
 from engine.ops.elementwise import Exp, _float_input
 from engine.ops.shape import Expand, _common_dtype
@@ -34,22 +34,39 @@ def _spread(grad: Any, kept: tuple[int, ...], in_shape: tuple[int, ...]) -> Any:
     return Expand.call(grad.reshape(kept), in_shape)
 
 
-class Sum(Function):
+class Reduction(Function):
+    """What the reductions over `axes` share: their label, e.g. 'sum(dim=1, keepdim=True)'."""
+
+    @property
+    def label(self) -> str:
+        return call_label(self.symbol, dim=self.dim, keepdim=self.keepdim)
+
+    def remember(ctx, x: np.ndarray, axes: tuple[int, ...] | None, keepdims: bool) -> None:
+        """Keep the input's shape and the reduction's settings (for backward and for the label)."""
+        ctx.in_shape, ctx.kept = x.shape, kept_shape(x.shape, axes)
+        ctx.dim, ctx.keepdim = axes, keepdims
+
+
+class Sum(Reduction):
     """d(Σx)/dx = 1 for every summed element"""
 
+    symbol = "sum"
+
     def forward(ctx, x, axes, keepdims):
-        ctx.in_shape, ctx.kept = x.shape, kept_shape(x.shape, axes)
+        ctx.remember(x, axes, keepdims)
         return x.sum(axis=axes, keepdims=keepdims)  # the method skips np.sum's Python dispatch layer
 
     def backward(ctx, grad):
         return (_spread(grad, ctx.kept, ctx.in_shape),)
 
 
-class Mean(Function):
+class Mean(Reduction):
     """d(mean x)/dx = 1/n for each of the n averaged elements"""
 
+    symbol = "mean"
+
     def forward(ctx, x, axes, keepdims):
-        ctx.in_shape, ctx.kept = x.shape, kept_shape(x.shape, axes)
+        ctx.remember(x, axes, keepdims)
         ctx.count = x.size // (math.prod(ctx.kept) or 1) if x.size else 0  # math.prod: np.prod costs us
         if ctx.count == 0:  # the mean of nothing is nan, as in PyTorch (without NumPy's warnings)
             with np.errstate(invalid="ignore"):
@@ -66,11 +83,13 @@ class Mean(Function):
         return (np.divide(grad.reshape(ctx.kept), ctx.count, out=np.empty(ctx.in_shape, grad.dtype)),)
 
 
-class Max(Function):
+class Max(Reduction):
     """d(max x)/dx = 1/k at each of the k elements equal to the max, 0 elsewhere (like torch.amax)"""
 
+    symbol = "max"
+
     def forward(ctx, x, axes, keepdims, reduce=np.max):
-        ctx.in_shape, ctx.kept = x.shape, kept_shape(x.shape, axes)
+        ctx.remember(x, axes, keepdims)
         out = reduce(x, axis=axes, keepdims=True)
         hits = x == out
         ctx.weights = (hits / hits.sum(axis=axes, keepdims=True)).astype(x.dtype)
@@ -83,15 +102,19 @@ class Max(Function):
 class Min(Max):
     """d(min x)/dx = 1/k at each of the k elements equal to the min, 0 elsewhere (like torch.amin)"""
 
+    symbol = "min"
+
     def forward(ctx, x, axes, keepdims):
         return Max.forward(ctx, x, axes, keepdims, reduce=np.min)
 
 
-class LogSumExp(Function):
+class LogSumExp(Reduction):
     """d(log Σ eˣ)/dx = eˣ / Σ eˣ = softmax(x)"""
 
+    symbol = "logsumexp"
+
     def forward(ctx, x, axes, keepdims):
-        ctx.in_shape, ctx.kept = x.shape, kept_shape(x.shape, axes)
+        ctx.remember(x, axes, keepdims)
         # initial=-inf: the max over an empty axis is -inf, and so is its logsumexp (log 0), as in PyTorch
         shift = np.max(x, axis=axes, keepdims=True, initial=-np.inf)
         shift = np.where(np.isfinite(shift), shift, 0)  # all -inf rows stay -inf, not nan
@@ -111,6 +134,8 @@ class StdFromVar(Function):
     """d√v/dv = 1/(2√v), taken as 0 where v = 0: the standard deviation of a constant sample then has
     gradient 0 like torch.std (var's gradient is 0 there anyway), instead of inf·0 = nan"""
 
+    symbol = "sqrt"
+
     def forward(ctx, v):
         out = np.sqrt(v)
         ctx.save_for_backward(out)
@@ -124,6 +149,12 @@ class StdFromVar(Function):
 
 class Softmax(Function):
     """d softmax(x)ᵢ/dxⱼ = sᵢ(δᵢⱼ - sⱼ), so the VJP is s·(g - Σ g·s)"""
+
+    symbol = "softmax"
+
+    @property
+    def label(self) -> str:
+        return call_label(self.symbol, dim=self.axis)
 
     def forward(ctx, x, axis):
         ctx.axis = axis
@@ -140,6 +171,12 @@ class Softmax(Function):
 
 class LogSoftmax(Function):
     """d log_softmax(x)ᵢ/dxⱼ = δᵢⱼ - softmax(x)ⱼ, so the VJP is g - softmax(x)·Σ g"""
+
+    symbol = "log_softmax"
+
+    @property
+    def label(self) -> str:
+        return call_label(self.symbol, dim=self.axis)
 
     def forward(ctx, x, axis):
         ctx.axis = axis
@@ -161,6 +198,8 @@ class SumOfSquares(Function):
     parameters is one node instead of three per parameter (p*p, .sum(), +). micrograd's moons training
     step (6 parameters, bench case 2) takes 0.18 ms with it and 0.26 ms op by op.
     """
+
+    symbol = "sum_of_squares"
 
     def forward(ctx, *xs):  # sum_of_squares has cast every input to one dtype
         ctx.save_for_backward(*xs)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.function import Function
+from engine.function import Function, call_label
 from engine.ops._util import as_tensor, normalize_axes, unbroadcast
 from engine.tensor import Tensor, _index_arrays
 
@@ -17,8 +17,14 @@ from engine.tensor import Tensor, _index_arrays
 class Reshape(Function):
     """reshape moves values only: the gradient is reshaped back"""
 
+    symbol = "reshape"
+
+    @property
+    def label(self) -> str:
+        return call_label(self.symbol, *self.shape)
+
     def forward(ctx, x, shape):
-        ctx.in_shape = x.shape
+        ctx.in_shape, ctx.shape = x.shape, shape
         return x.reshape(shape)
 
     def backward(ctx, grad):
@@ -27,6 +33,12 @@ class Reshape(Function):
 
 class Transpose(Function):
     """a permutation of axes: the gradient gets the inverse permutation"""
+
+    symbol = "permute"
+
+    @property
+    def label(self) -> str:
+        return "T" if self.axes is None else call_label(self.symbol, *self.axes)
 
     def forward(ctx, x, axes):
         ctx.axes = axes
@@ -40,8 +52,14 @@ class Transpose(Function):
 class Expand(Function):
     """broadcasting copies values: the gradient of each copy is summed back"""
 
+    symbol = "expand"
+
+    @property
+    def label(self) -> str:
+        return call_label(self.symbol, *self.shape)
+
     def forward(ctx, x, shape):
-        ctx.in_shape = x.shape
+        ctx.in_shape, ctx.shape = x.shape, shape
         return np.broadcast_to(x, shape)
 
     def backward(ctx, grad):
@@ -50,6 +68,13 @@ class Expand(Function):
 
 class GetItem(Function):
     """x[index] picks elements: the gradient goes back to the picked positions (summed where repeated)"""
+
+    symbol = "[]"
+
+    @property
+    def label(self) -> str:
+        index = self.__dict__.get("index")  # released with the node when it held index arrays
+        return "[…]" if index is None else format_index(index)
 
     def forward(ctx, x, index):
         ctx.index, ctx.in_shape = index, x.shape
@@ -64,6 +89,8 @@ class GetItem(Function):
 
 class IndexAdd(Function):
     """zeros(shape) with `values` added at `index`: the gradient is grad[index] (the inverse of GetItem)"""
+
+    symbol = "index_add"
 
     def forward(ctx, values, index, shape):
         ctx.index = index
@@ -81,6 +108,12 @@ class IndexAdd(Function):
 class Cat(Function):
     """concatenation: each input's gradient is its slice of the output gradient"""
 
+    symbol = "cat"
+
+    @property
+    def label(self) -> str:
+        return call_label(self.symbol, dim=self.axis)
+
     def forward(ctx, *arrays, axis):
         ctx.axis = axis
         ctx.bounds = np.cumsum([0] + [a.shape[axis] for a in arrays])
@@ -93,6 +126,12 @@ class Cat(Function):
 
 class Stack(Function):
     """stacking: input i's gradient is the output gradient at position i along the new axis"""
+
+    symbol = "stack"
+
+    @property
+    def label(self) -> str:
+        return call_label(self.symbol, dim=self.axis)
 
     def forward(ctx, *arrays, axis):
         ctx.axis, ctx.count = axis, len(arrays)
@@ -274,3 +313,24 @@ def _common_dtype(tensors: list[Tensor]) -> list[Tensor]:
     floats = [d for d in dtypes if d.kind == "f"]
     dtype = np.result_type(*(floats or dtypes))
     return [t if t.dtype == dtype else t.astype(dtype) for t in tensors]
+
+
+def format_index(index: Any) -> str:
+    """An index as written in code: '[0, :, 1:3]', '[..., None]', '[mask]' (arrays are not spelled out)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return "[" + ", ".join(_index_part(p) for p in parts) + "]"
+
+
+def _index_part(part: Any) -> str:
+    if part is None:
+        return "None"
+    if part is Ellipsis:
+        return "..."
+    if isinstance(part, slice):
+        text = ":".join("" if v is None else str(v) for v in (part.start, part.stop))
+        return text + (f":{part.step}" if part.step is not None else "")
+    if isinstance(part, np.ndarray):
+        if part.dtype == bool:
+            return "mask"
+        return str(part.tolist()) if part.size <= 4 else f"<{part.size} indices>"
+    return str(part)

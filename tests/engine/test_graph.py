@@ -87,8 +87,25 @@ def test_saved_values_are_empty_after_release_but_structure_stays():
 def test_op_attributes_show_settings():
     a = engine.tensor(np.ones((2, 3)), requires_grad=True)
     assert op_attributes((a**3).grad_fn)["exponent"] == 3
-    assert op_attributes(a.sum(axis=1).grad_fn) == {"in_shape": (2, 3), "kept": (2, 1)}
+    assert op_attributes(a.sum(axis=1).grad_fn) == {"in_shape": (2, 3), "kept": (2, 1), "dim": (1,), "keepdim": False}
     assert op_attributes(a.softmax(axis=0).grad_fn)["axis"] == 0
+
+
+def test_an_op_reads_as_the_math_it_does():
+    a = engine.tensor(np.ones((2, 3)), requires_grad=True)
+    labels = {
+        "+": a + a, "−": a - 1, "×": a * a, "÷": a / 2, "** 3": a**3, "@": a @ a.T, "tanh": a.tanh(),
+        "sum(dim=1)": a.sum(axis=1), "sum": a.sum(), "mean(dim=0, keepdim=True)": a.mean(0, keepdims=True),
+        "[0, 1:3]": a[0, 1:3], "reshape(3, 2)": a.reshape(3, 2), "leaky_relu(0.2)": a.leaky_relu(0.2),
+    }  # fmt: skip
+    assert {label: t.grad_fn.label for label, t in labels.items()} == {label: label for label in labels}
+
+
+def test_a_label_survives_the_release_of_its_node():
+    a = engine.tensor(np.ones(3), requires_grad=True)
+    c = a**3
+    c.sum().backward()
+    assert c.grad_fn.released and c.grad_fn.label == "** 3"
 
 
 def test_scope_tags_nodes_with_their_owner():
