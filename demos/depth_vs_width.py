@@ -105,8 +105,8 @@ def run(ctx: LessonContext) -> None:
     width = 2 * k  # 3W + 1 = 6k + 1
     shallow_widths = [1, width, 1]
     deep = telgarsky_net(k)
-    deep_params = sum(p.size for p in deep.parameters())
-    shallow_params = sum(p.size for p in relu_net(shallow_widths).parameters())
+    deep_params = sum(p.numel() for p in deep.parameters())
+    shallow_params = sum(p.numel() for p in relu_net(shallow_widths).parameters())
     check(
         deep_params == shallow_params,
         "the two architectures have the same number of parameters",

@@ -65,7 +65,7 @@ def run(ctx: LessonContext) -> None:
     for (n_in, hidden, n_out), expected in EXPECTED_COUNTS.items():
         model = nn.MLP(n_in, list(hidden), n_out)
         widths = [n_in, *hidden, n_out]
-        counted = sum(p.size for p in model.parameters())
+        counted = sum(p.numel() for p in model.parameters())
         formula = count_by_formula(widths)
         terms = " + ".join(f"{a}·{b}+{b}" for a, b in itertools.pairwise(widths))
         rows.append(["-".join(map(str, widths)), terms, f"{counted:,}"])

@@ -52,7 +52,7 @@ def run(ctx: LessonContext) -> None:
         train_loss, train_accuracy = evaluate(model, x_train, targets[train])
         test_loss, test_accuracy = evaluate(model, x_test, targets[test])
         results[name] = test_accuracy
-        parameters = sum(p.size for p in model.parameters())
+        parameters = sum(p.numel() for p in model.parameters())
         rows.append([name, parameters, train_loss, f"{train_accuracy:.1%}", test_loss, f"{test_accuracy:.1%}"])
     ctx.say(f"{len(train)} training / {n_test} test patients, 30 standardised features, {epochs} epochs of Adam")
     ctx.table(["model", "params", "train loss", "train acc", "test loss", "test acc"], rows)

@@ -1,71 +1,63 @@
-"""Reverse-mode differentiation: walk the graph in reverse topological order, call each node's backward,
-and sum the gradients of tensors that are used more than once.
+"""Reverse-mode differentiation: the backward walk.
 
-No recursion anywhere, so graphs of any depth work (a 100,000-op chain included).
+Every recorded op has a number, given when it was created; an op is always created after its inputs, so
+taking the pending op with the largest number first visits each op only after every op that used its
+output: a reverse topological order, with no separate sort. No recursion anywhere, so graphs of any depth
+work (a 100,000-op chain included).
+
+Pending gradients are kept per op (a tensor's `grad_fn`), not per Tensor object: after an in-place change
+`x.add_(1)` the same Tensor stands for two values of the graph, and ops recorded before the change must
+send their gradient to the old one.
 """
 
 from __future__ import annotations
 
 import heapq
-import sys
-import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from engine.function import _check_finite
+from engine.errors import DtypeError, ShapeError
+from engine.fastpaths import is_free
+from engine.function import Function, _check_finite
 from engine.grad_mode import state
-from engine.tensor import Tensor
+from engine.graph import BackwardRecord, ReleasedData, is_small_graph, source_of
+from engine.tensor import RetainGrad, Tensor
 
-
-def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
-    """Every tensor that requires grad and leads to `roots`, each after all of its inputs.
-
-    No depth-first search with its bookkeeping: every recorded op is numbered when it is created
-    (Function._seq), after its inputs, so sorting the tensors found by a plain walk by their op's number
-    is already a topological order. Leaves (no op) come first.
-    """
-    # A set of the tensors themselves, not of id()s: Tensor hashes by identity at C level (object.__hash__)
-    # and set membership tests identity before ==, so this is exact and saves an id() call per edge.
-    visited: set[Tensor] = set()
-    stack: list[Tensor] = []
-    for root in roots:
-        if root not in visited:
-            visited.add(root)
-            stack.append(root)
-    leaves: list[Tensor] = []
-    computed: list[Tensor] = []
-    while stack:
-        tensor = stack.pop()
-        node = tensor.grad_fn
-        if node is None:
-            leaves.append(tensor)
-            continue
-        computed.append(tensor)
-        for parent in node.inputs:
-            if parent.requires_grad and parent not in visited:
-                visited.add(parent)
-                stack.append(parent)
-    computed.sort(key=_op_number)
-    return leaves + computed
-
-
-def _op_number(tensor: Tensor) -> int:
-    return tensor.grad_fn._seq
+# An observer is called once per op, right after its rule ran: observer(node, upstream, input_grads), with the
+# gradient of the op's output and the gradient each input receives (None where none flows).
+Observer = Callable[[Function, Any, tuple[Any, ...]], None]
 
 
 def backward(
-    tensor: Tensor, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+    tensor: Tensor,
+    gradient: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Any = None,
 ) -> None:
     """Accumulate d(tensor)/d(leaf) into the .grad of every leaf that requires grad.
 
     gradient: d(loss)/d(tensor), required when `tensor` is not a scalar.
     retain_graph: keep saved values so backward can run through this graph again (default: create_graph).
     create_graph: record the backward pass itself, so the gradients can be differentiated again.
+    inputs: accumulate only into these tensors' .grad (leaves or not), as torch's backward(inputs=...).
+
+    A graph of learning size (engine.graph.is_small_graph) also records every op's gradients for the
+    pictures (viz.draw_graph, viz.explain after backward); a larger one frees its values as PyTorch does.
     """
-    root_grad = _root_gradient("backward", tensor, gradient, create_graph)
-    _run_backward([tensor], [root_grad], retain_graph, create_graph, targets=None)
+    root_grad = root_gradient("backward", tensor, gradient, create_graph)
+    if inputs is not None:
+        targets = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        found = grad([tensor], targets, [root_grad], retain_graph, create_graph, allow_unused=True)
+        for target, g in zip(targets, found):
+            if g is not None:
+                accumulate(target, g if create_graph else g.data, create_graph, set())
+        return
+    keep = not create_graph and is_small_graph([tensor])
+    recorder = Recorder() if keep else None
+    run_backward([tensor], [root_grad], retain_graph, create_graph, observer=recorder, free_values=not keep)
 
 
 def grad(
@@ -76,10 +68,11 @@ def grad(
     create_graph: bool = False,
     allow_unused: bool = False,
 ) -> tuple[Tensor | None, ...]:
-    """Return d(outputs)/d(inputs) as a tuple (one per input) without touching any .grad.
+    """Return d(outputs)/d(inputs) as a tuple (one per input) without touching any leaf's .grad.
 
     Like torch.autograd.grad: `grad_outputs` weights each output (needed for non-scalar outputs);
     an input the outputs do not depend on raises unless allow_unused=True (then its entry is None).
+    Tensors that called retain_grad() still get their .grad, as in PyTorch.
     """
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs) if isinstance(outputs, Sequence) else outputs
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs) if isinstance(inputs, Sequence) else inputs
@@ -88,227 +81,253 @@ def grad(
             f"grad: outputs and inputs must be Tensors or sequences of Tensors, got {type(outputs).__name__} "
             f"and {type(inputs).__name__}"
         )
-    if grad_outputs is None or (isinstance(grad_outputs, Tensor) and len(outputs) == 1):
+    if grad_outputs is None or isinstance(grad_outputs, Tensor | np.ndarray):
         grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor) or not t.requires_grad:
             raise RuntimeError(f"grad: input {i} does not require grad, so no gradient can be computed for it")
-    root_grads = [_root_gradient("grad", o, g, create_graph) for o, g in zip(outputs, grad_outputs)]
-    captured = _run_backward(outputs, root_grads, retain_graph, create_graph, targets=inputs)
-    results: list[Tensor | None] = []
-    for i, t in enumerate(inputs):
-        g = captured.get(id(t))
-        if g is None:
-            if not allow_unused:
-                raise RuntimeError(
-                    f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
-                    "pass allow_unused=True to get None for it"
-                )
-            results.append(None)
-        else:
-            results.append(g if isinstance(g, Tensor) else Tensor._wrap(_owned(g)))
-    return tuple(results)
+    root_grads = [root_gradient("grad", o, g, create_graph) for o, g in zip(outputs, grad_outputs)]
+    capture = Capture(outputs, inputs)
+    run_backward(outputs, root_grads, retain_graph, create_graph, capture=capture)
+    return capture.results(allow_unused, create_graph)
 
 
-def _root_gradient(op: str, tensor: Tensor, gradient: Any, create_graph: bool) -> Any:
-    if not isinstance(tensor, Tensor):
-        raise TypeError(f"{op}: expected a Tensor, got {type(tensor).__name__}")
-    if not tensor.requires_grad:
-        raise RuntimeError(
-            f"{op}: the tensor (shape {tensor.shape}) does not require grad and has no grad_fn: nothing "
-            "it was computed from has requires_grad=True (or it was computed under no_grad / detached)"
-        )
-    if gradient is None:
-        if tensor.size != 1:
-            raise RuntimeError(
-                f"{op}: grad can be implicitly created only for scalar outputs, got shape {tensor.shape}; "
-                "reduce it first (y.sum()) or pass gradient= with that shape (e.g. engine.ones_like(y))"
-            )
-        data = tensor.data
-        # np.array for the usual 0-d loss: np.ones is a Python-level wrapper (~1 us more per backward)
-        gradient = np.array(1, data.dtype) if data.ndim == 0 else np.ones(data.shape, data.dtype)
-    elif isinstance(gradient, Tensor):
-        if create_graph:
-            if gradient.shape != tensor.shape:
-                raise ValueError(f"{op}: gradient has shape {gradient.shape} but the tensor has shape {tensor.shape}")
-            return gradient
-        gradient = gradient.data.astype(tensor.dtype, copy=True)
-    else:
-        gradient = np.array(gradient, dtype=tensor.dtype)
-    if gradient.shape != tensor.shape:
-        raise ValueError(f"{op}: gradient has shape {gradient.shape} but the tensor has shape {tensor.shape}")
-    return Tensor._wrap(gradient) if create_graph else gradient
+def observe_backward(root: Tensor, gradient: Any, observer: Observer) -> None:
+    """Run the backward walk of `root` for `observer` only: the graph is kept, no .grad is touched and no
+    tensor hook runs. viz.explain and viz.backprop_steps use it before a backward() has run."""
+    run_backward(
+        [root], [root_gradient("explain", root, gradient, False)], True, False, observer=observer, deliver=False
+    )
 
 
-def _run_backward(
+def run_backward(
     roots: list[Tensor],
     root_grads: list[Any],
     retain_graph: bool | None,
     create_graph: bool,
-    targets: list[Tensor] | None,
-) -> dict[int, Any]:
-    """The backward pass. Without targets, fill leaves' .grad; with targets, return their gradients."""
-    if retain_graph is None:
-        retain_graph = create_graph
-    target_ids = useful = None
-    if targets is not None:
-        target_ids = {id(t) for t in targets}
-        useful = _leads_to(topological_order(roots), target_ids)
-    # Pending gradients keyed by the tensor itself (identity hash, see topological_order): no id() calls.
-    grads: dict[Tensor, Any] = {}
-    # The tensors with a pending gradient, latest-recorded op first: a tensor's consumers were all recorded
-    # after it, so each is taken once every contribution to its gradient has arrived. No separate
-    # topological sort, and nodes that receive no gradient are never visited.
-    pending: list[tuple[int, int, Tensor]] = []
+    capture: Capture | None = None,
+    observer: Observer | None = None,
+    free_values: bool = False,
+    deliver: bool = True,
+) -> None:
+    """The backward pass: take the latest op whose output gradient is complete, apply its rule, and hand
+    each input its share; a leaf's share goes into its .grad (summed over the leaf's uses).
+
+    capture: engine.grad's targets (gradients are kept for them, not put in .grad); observer: called per op;
+    free_values: in a graph too large to keep for viewing, drop the op's input values once it ran;
+    deliver: False to leave every .grad and hook alone (observe_backward).
+    """
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    walk = Walk(create_graph, capture, deliver)
     for root, g in zip(roots, root_grads):
-        if root in grads:
-            grads[root] = grads[root] + g
-        else:
-            grads[root] = g
-            heapq.heappush(pending, _pending_entry(root))
-    captured: dict[int, Any] = {}
-    stored: set[int] = set()  # arrays already handed to some .grad: never hand the same one out twice
-    previous = state.create_graph, state.grad_enabled
-    state.create_graph = state.grad_enabled = create_graph
-    anomaly = state.anomaly
-    fill_leaves = target_ids is None
-    summed: set[Tensor] = set()  # tensors whose pending gradient is a sum allocated here: safe to add into
-    input_grads = parent_grad = previous_grad = total = None
-    try:
-        while pending:
-            tensor = heapq.heappop(pending)[2]
-            g = grads.pop(tensor)
-            if tensor._hooks:
-                g = _run_hooks(tensor, g, create_graph)
-            node = tensor.grad_fn
-            if target_ids is not None:
-                if id(tensor) in target_ids:
-                    captured[id(tensor)] = g
-                if node is None or id(tensor) not in useful:
-                    continue
-            elif node is None:
-                _accumulate(tensor, g, create_graph, stored)
+        walk.pending.add(source_of(root), g)
+    with _backward_mode(create_graph):
+        while walk.pending:
+            node, grad = walk.pending.pop()  # the latest op whose output's gradient is complete
+            if isinstance(node, Tensor):
+                walk.finish_leaf(node, grad)  # a leaf whose hooks (or engine.grad) wanted its total
                 continue
-            elif tensor._retains_grad:
-                _accumulate(tensor, g, create_graph, stored)
-            if node._saved is None:
-                node.saved_tensors  # noqa: B018 (raises the "backward a second time" error)
-            if create_graph:  # a rule that saved its output gets this very Tensor back (_saved_as_tensor)
-                node._output_ref = weakref.ref(tensor)
-            if node._inplace_count != state.inplace_count:
-                # Something was modified in place since this op was recorded: was it what the op saved?
-                node.check_versions()  # raises, naming the tensor that was modified in place
-            if node.can_reuse_grad:
-                # Drop the loop's leftover references from earlier nodes first: the count must see only `g`.
-                input_grads = parent_grad = previous_grad = total = None
-                node.grad_is_free = _is_free(g)
-                try:
-                    input_grads = node.backward(g)
-                finally:
-                    del node.grad_is_free  # this call only: a later direct call (viz's trace) must not write
-            else:
-                input_grads = node.backward(g)
-            if type(input_grads) is not tuple:
-                input_grads = (input_grads,)
-            inputs = node.inputs
-            if len(input_grads) != len(inputs):
-                raise RuntimeError(
-                    f"{node.name}.backward returned {len(input_grads)} gradient(s) but the op has "
-                    f"{len(inputs)} tensor input(s); return one per input (None for no gradient)"
-                )
-            for parent, parent_grad in zip(inputs, input_grads):
-                if parent_grad is None or not parent.requires_grad:
-                    continue
-                if useful is not None and id(parent) not in useful:
-                    continue
-                expected = parent.data  # .data, not the .shape/.dtype properties: this loop runs per edge
-                if parent_grad.shape != expected.shape:
-                    raise RuntimeError(
-                        f"{node.name}.backward returned a gradient of shape {parent_grad.shape} for an "
-                        f"input of shape {parent.shape}; a gradient must have its input's shape"
-                    )
-                # `is not` first: dtypes are usually the same cached object, and ndarray dtype != is ~3x slower
-                if parent_grad.dtype is not expected.dtype and parent_grad.dtype != expected.dtype:
-                    parent_grad = parent_grad.astype(expected.dtype)
-                if anomaly:
-                    _check_finite(parent_grad, node, "backward")
-                if fill_leaves and parent.grad_fn is None and not parent._hooks:
-                    # A leaf's gradient goes straight into .grad (summed there when the leaf is used again):
-                    # no round trip through `grads`. Leaves with hooks wait, so a hook sees the total once.
-                    _accumulate(parent, parent_grad, create_graph, stored)
-                    continue
-                previous_grad = grads.get(parent)
-                if previous_grad is None:
-                    grads[parent] = parent_grad
-                    heapq.heappush(pending, _pending_entry(parent))
-                elif parent in summed:
-                    # A buffer this pass allocated (below) and nobody else holds: add in place.
-                    np.add(previous_grad, parent_grad, out=previous_grad)
-                else:
-                    # The first two contributions may be arrays shared with others (Add hands the same
-                    # gradient to both inputs), so their sum is a new buffer, then reused in place.
-                    total = previous_grad + parent_grad
-                    grads[parent] = total
-                    if not create_graph and type(total) is np.ndarray:
-                        summed.add(parent)
+            grad = walk.before_rule(node, grad)  # tensor hooks, retain_grad, engine.grad's capture
+            if grad is None:
+                continue  # engine.grad: this op leads to none of the inputs asked for
+            walk.hand_on(node, gradients_for_inputs(node, grad, observer))  # the rule, then each input its share
             if not retain_graph:
-                node.release()
-    finally:
-        state.create_graph, state.grad_enabled = previous
-    return captured
+                release(node, free_values)
 
 
-def _pending_entry(tensor: Tensor) -> tuple[int, int, Tensor]:
-    """The heap key of a tensor awaiting backward: minus its op's number (leaves, 0, come last); id() breaks
-    ties, so two Tensors are never compared (== is elementwise)."""
-    node = tensor.grad_fn
-    return (0 if node is None else -node._seq), id(tensor), tensor
+# ----- the steps of the walk, each with its reason --------------------------------------------------
 
 
-def _is_free(array: Any) -> bool:
-    """True when nobody but the backward loop's `g` holds `array`, so a rule may write its result into it.
+class Walk:
+    """One backward pass's state: the pending gradients and what to do with the gradients that arrive."""
 
-    The idea of PyTorch's AccumulateGrad, which steals a gradient whose use count is 1. Not free: a Tensor
-    (create_graph records the rule), a view (its memory belongs to another array), or an array also held
-    by another pending gradient (Add hands one array to both inputs), a retained .grad, a hook or the caller.
+    def __init__(self, create_graph: bool, capture: Capture | None, deliver: bool) -> None:
+        self.pending = Pending(create_graph)
+        self.create_graph, self.capture, self.deliver = create_graph, capture, deliver
+        self.stored: set[int] = set()  # arrays already handed to some .grad: never hand one out twice
+
+    def before_rule(self, node: Function, grad: Any) -> Any:
+        """The gradient of the op's output as its rule should see it, or None to skip the op."""
+        if self.deliver and node.hooks:
+            grad = run_tensor_hooks(node, grad, self.create_graph)  # register_hook and retain_grad on the output
+        if self.capture is not None and not self.capture.reaches(node, grad):
+            return None
+        return grad
+
+    def hand_on(self, node: Function, input_grads: tuple[Any, ...]) -> None:
+        """Give each input of `node` its gradient: to the op that made the input's value (as it was when `node`
+        was recorded: an in-place change since then does not redirect it), or, for a leaf, into its .grad."""
+        for tensor, g in zip(node.inputs, input_grads):
+            if g is None:
+                continue
+            source = tensor.grad_fn if tensor._history is None else tensor._grad_fn_at(node._seq)
+            if source is not None:
+                self.pending.add(source, g)
+            elif not self.deliver or (self.capture is not None and tensor not in self.capture.wanted):
+                continue  # a leaf nobody asked about
+            elif self.capture is not None or tensor._hooks:
+                self.pending.add(tensor, g)  # the leaf's hooks (or engine.grad) want the total
+            else:
+                accumulate(tensor, g, self.create_graph, self.stored)
+
+    def finish_leaf(self, leaf: Tensor, grad: Any) -> None:
+        """A leaf's total gradient: through its hooks, then kept for engine.grad or added to its .grad."""
+        for hook in list(leaf._hooks or ()):
+            grad = _apply_hook(hook, grad, self.create_graph, None, leaf)
+        if self.capture is not None:
+            self.capture.keep(leaf, grad)
+        else:
+            accumulate(leaf, grad, self.create_graph, self.stored)
+
+
+class Pending:
+    """Gradients waiting for their op (or leaf), summed as they arrive; pop() gives the latest op first.
+
+    A heap keyed by minus the op's number: leaves (number 0) come last. id() breaks ties, so two Tensors
+    are never compared (== is elementwise).
     """
-    return (
-        type(array) is np.ndarray
-        and array.base is None
-        and sys.getrefcount(array) == _UNSHARED_COUNT
-        and array.flags.writeable
+
+    def __init__(self, create_graph: bool) -> None:
+        self.create_graph = create_graph
+        self.grads: dict[Any, Any] = {}
+        self.heap: list[tuple[int, int, Any]] = []
+        # Gradients that are sums this walk allocated (nobody else holds them): later additions go in place.
+        self.summed: set[Any] = set()
+
+    def __bool__(self) -> bool:
+        return bool(self.heap)
+
+    def add(self, target: Function | Tensor, grad: Any) -> None:
+        previous = self.grads.get(target)
+        if previous is None:
+            self.grads[target] = grad
+            number = 0 if isinstance(target, Tensor) else target._seq
+            heapq.heappush(self.heap, (-number, id(target), target))
+        elif target in self.summed:
+            np.add(previous, grad, out=previous)
+        else:
+            # The first two contributions may be arrays shared with others (Add hands the same gradient to
+            # both inputs), so their sum is a new buffer, then reused in place.
+            total = previous + grad
+            self.grads[target] = total
+            if not self.create_graph and type(total) is np.ndarray:
+                self.summed.add(target)
+
+    def pop(self) -> tuple[Any, Any]:
+        target = heapq.heappop(self.heap)[2]
+        return target, self.grads.pop(target)
+
+
+def gradients_for_inputs(node: Function, grad: Any, observer: Observer | None = None) -> tuple[Any, ...]:
+    """Call the op's rule and return one gradient per input, each in its input's shape and dtype
+    (None where the input needs none), after showing them to the observer. Refuses if a value the rule
+    reads was changed in place."""
+    if node._inplace_count != state.inplace_count:  # something was modified in place since this op was recorded
+        node.check_versions()
+    if node.can_reuse_grad and observer is None:  # an observer keeps `grad`: the rule must not overwrite it
+        # The rule may write into `grad` when nobody else holds it (bench case 1: ReLU's mask in place).
+        node.grad_is_free = is_free(grad)
+        try:
+            input_grads = node.backward(grad)
+        finally:
+            del node.grad_is_free  # this call only: a later direct call must not write
+    else:
+        input_grads = node.backward(grad)
+    if type(input_grads) is not tuple:
+        input_grads = (input_grads,)
+    if len(input_grads) != len(node.inputs):
+        raise RuntimeError(
+            f"{node.name}.backward returned {len(input_grads)} gradient(s) but the op has {len(node.inputs)} "
+            "tensor input(s); return one per input (None for no gradient)"
+        )
+    input_grads = tuple(
+        None if g is None or not needed else fit_gradient(g, tensor, node)
+        for g, tensor, needed in zip(input_grads, node.inputs, node.needs_input_grad)
     )
+    if observer is not None:
+        observer(node, grad, input_grads)
+    return input_grads
 
 
-def _count_references(array: Any) -> int:
-    return sys.getrefcount(array)
+def fit_gradient(grad: Any, tensor: Tensor, node: Function) -> Any:
+    """The gradient for `tensor` in its shape and dtype: a rule may return it in the broadcast shape of its
+    output (x + y with y of shape (3,) and x of shape (2, 3)); it is summed back here, once for every op."""
+    expected = tensor.data  # .data, not the .shape/.dtype properties: this runs per edge
+    if grad.shape != expected.shape:
+        grad = unbroadcast(grad, expected.shape, node)
+    # `is not` first: dtypes are usually the same cached object, and ndarray dtype != is ~3x slower
+    if grad.dtype is not expected.dtype and grad.dtype != expected.dtype:
+        grad = grad.astype(expected.dtype)
+    if state.anomaly:
+        _check_finite(grad, node, "backward")
+    return grad
 
 
-def _unshared_count() -> int | None:
-    """sys.getrefcount as _is_free sees it for an array that one variable of its caller holds.
+def unbroadcast(grad: Any, shape: tuple[int, ...], node: Function | None = None) -> Any:
+    """Sum a broadcast gradient back to `shape` (works on arrays and on Tensors): over the leading axes
+    broadcasting added and over the axes where `shape` has size 1."""
+    extra = grad.ndim - len(shape)
+    if extra < 0 or any(s != 1 and s != g for s, g in zip(shape, grad.shape[extra:])):
+        who = f"{node.name}.backward" if node is not None else "unbroadcast"
+        raise ShapeError(
+            f"{who} returned a gradient of shape {grad.shape} for an input of shape {shape}; a gradient must "
+            "have its input's shape (or a shape that broadcasting made from it)"
+        )
+    axes = tuple(range(extra)) + tuple(i + extra for i, s in enumerate(shape) if s == 1 and grad.shape[i + extra] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
 
-    Measured, not assumed: interpreters differ in the temporary references a call adds (CPython 3.14
-    borrows some), but a real second holder always adds one. Outside CPython nothing is ever free.
-    """
-    if sys.implementation.name != "cpython":
-        return None
-    array = np.empty(1)
-    return _count_references(array)  # called exactly as _is_free is: from the frame holding the array
+
+def run_tensor_hooks(node: Function, grad: Any, create_graph: bool) -> Any:
+    """Hooks registered on the op's output (Tensor.register_hook); retain_grad's hook runs last."""
+    hooks = node.hooks
+    for hook in hooks:
+        if type(hook) is not RetainGrad:
+            grad = _apply_hook(hook, grad, create_graph, node)
+    for hook in hooks:
+        if type(hook) is RetainGrad and (tensor := hook.tensor()) is not None:
+            accumulate(tensor, grad, create_graph, set(), copy=True)
+    return grad
 
 
-_UNSHARED_COUNT = _unshared_count()
+def _apply_hook(hook: Callable, grad: Any, create_graph: bool, node: Function | None, tensor: Any = None) -> Any:
+    """Call a tensor hook; a returned value replaces the gradient if it has the same shape and dtype."""
+    result = hook(grad if create_graph else Tensor._wrap(grad))
+    if result is None:
+        return grad
+    if not isinstance(result, Tensor):
+        result = Tensor._wrap(np.asarray(result))
+    where = f"the output of {node.name}" if node is not None else f"a leaf of shape {tensor.shape}"
+    name = getattr(hook, "__name__", repr(hook))
+    if result.shape != grad.shape:
+        raise ShapeError(
+            f"hook {name!r} on {where} returned a gradient of shape {result.shape}; it must keep the "
+            f"gradient's shape {grad.shape}"
+        )
+    if result.dtype != grad.dtype:
+        raise DtypeError(
+            f"hook {name!r} on {where} changed the gradient's dtype from {grad.dtype} to {result.dtype}; "
+            f"return it in {grad.dtype} (e.g. g.to({str(grad.dtype)!r}))"
+        )
+    return result if create_graph else result.data
 
 
-def _leads_to(order: list[Tensor], target_ids: set[int]) -> set[int]:
-    """Ids of tensors in `order` from which some target can be reached (targets included)."""
-    useful: set[int] = set()
-    for tensor in order:  # inputs come first, so each parent is decided before its children
-        node = tensor.grad_fn
-        if id(tensor) in target_ids or (node is not None and any(id(p) in useful for p in node.inputs)):
-            useful.add(id(tensor))
-    return useful
+def accumulate(tensor: Tensor, g: Any, create_graph: bool, stored: set[int], copy: bool = False) -> None:
+    """Add g into tensor.grad (leaves, and non-leaves that retain_grad())."""
+    if create_graph:
+        tensor._grad = g if tensor._grad is None else tensor._grad + g
+        return
+    if tensor._grad is None:
+        array = g.copy() if copy else _owned(g)
+        if id(array) in stored:
+            array = array.copy()
+        stored.add(id(array))
+        tensor._grad = Tensor._wrap(array)
+    else:
+        tensor._grad = Tensor._wrap(tensor._grad.data + g)
 
 
 def _owned(array: Any) -> np.ndarray:
@@ -321,32 +340,166 @@ def _owned(array: Any) -> np.ndarray:
     return array
 
 
-def _accumulate(tensor: Tensor, g: Any, create_graph: bool, stored: set[int]) -> None:
-    """Add g into tensor.grad (leaves, and non-leaves that retain_grad())."""
-    if create_graph:
-        tensor.grad = g if tensor.grad is None else tensor.grad + g
-        return
-    if tensor.grad is None:
-        array = _owned(g)
-        if id(array) in stored:
-            array = array.copy()
-        stored.add(id(array))
-        tensor.grad = Tensor._wrap(array)
-    else:
-        tensor.grad = Tensor._wrap(tensor.grad.data + g)
+def release(node: Function, free_values: bool) -> None:
+    """After a backward without retain_graph: free what the op saved, as PyTorch does; in a graph too large to
+    keep for viewing also its input values, so a kept loss keeps only the graph's structure alive."""
+    node.release()
+    if free_values:
+        node.inputs = tuple(_released_value(t, node) for t in node.inputs)
 
 
-def _run_hooks(tensor: Tensor, g: Any, create_graph: bool) -> Any:
-    for hook in list(tensor._hooks):
-        result = hook(g if create_graph else Tensor._wrap(g))
-        if result is None:
-            continue
-        if not isinstance(result, Tensor):
-            result = Tensor._wrap(np.asarray(result, dtype=tensor.dtype))
-        if result.shape != tensor.shape:
+def _released_value(tensor: Tensor, node: Function) -> Tensor:
+    """`tensor` as the node still needs it: a leaf that requires grad as itself, anything else as a Tensor
+    with its shape, dtype and place in the graph but no values."""
+    if (tensor.grad_fn is None and tensor.requires_grad) or isinstance(tensor.data, ReleasedData):
+        return tensor
+    husk = Tensor._wrap(ReleasedData(tensor.data.shape, tensor.data.dtype))  # type: ignore[arg-type]
+    husk.grad_fn = tensor.grad_fn if tensor._history is None else tensor._grad_fn_at(node._seq)
+    husk.requires_grad = husk.grad_fn is not None
+    husk.name = tensor.name
+    return husk
+
+
+class _backward_mode:
+    """While rules run, record them only under create_graph (rules then receive Tensors)."""
+
+    def __init__(self, create_graph: bool) -> None:
+        self.create_graph = create_graph
+
+    def __enter__(self) -> None:
+        self.previous = state.create_graph, state.grad_enabled
+        state.create_graph = state.grad_enabled = self.create_graph
+
+    def __exit__(self, *exc_info: object) -> None:
+        state.create_graph, state.grad_enabled = self.previous
+
+
+# ----- the root's gradient ----------------------------------------------------------------------------
+
+
+def root_gradient(op: str, tensor: Tensor, gradient: Any, create_graph: bool) -> Any:
+    """d(root)/d(root): ones for a scalar root, else the given gradient, checked against the root's shape."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(tensor).__name__}")
+    if not tensor.requires_grad:
+        raise RuntimeError(
+            f"{op}: the tensor (shape {tensor.shape}) does not require grad and has no grad_fn: nothing "
+            "it was computed from has requires_grad=True (or it was computed under no_grad / detached)"
+        )
+    if gradient is None:
+        if tensor.data.size != 1:
             raise RuntimeError(
-                f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape {result.shape} for a "
-                f"tensor of shape {tensor.shape}"
+                f"{op}: grad can be implicitly created only for scalar outputs, got shape {tensor.shape}; "
+                "reduce it first (y.sum()) or pass gradient= with that shape (e.g. engine.ones_like(y))"
             )
-        g = result if create_graph else result.data
-    return g
+        data = tensor.data
+        # np.array for the usual 0-d loss: np.ones is a Python-level wrapper (~1 us more per backward)
+        gradient = np.array(1, data.dtype) if data.ndim == 0 else np.ones(data.shape, data.dtype)
+    elif isinstance(gradient, Tensor):
+        if create_graph:
+            if gradient.shape != tensor.shape:
+                raise ShapeError(f"{op}: gradient has shape {gradient.shape} but the tensor has shape {tensor.shape}")
+            return gradient.to(tensor.dtype) if gradient.dtype != tensor.dtype else gradient
+        gradient = gradient.data.astype(tensor.dtype, copy=True)
+    else:
+        gradient = np.array(gradient, dtype=tensor.dtype)
+    if gradient.shape != tensor.shape:
+        raise ShapeError(f"{op}: gradient has shape {gradient.shape} but the tensor has shape {tensor.shape}")
+    return Tensor._wrap(gradient) if create_graph else gradient
+
+
+# ----- engine.grad: the gradients of chosen inputs ----------------------------------------------------
+
+
+class Capture:
+    """What engine.grad asks for: the gradients of `inputs`, without filling any leaf's .grad.
+
+    Ops that lead to none of the inputs are skipped (their rules never run), as PyTorch prunes them.
+    """
+
+    def __init__(self, outputs: list[Tensor], inputs: list[Tensor]) -> None:
+        self.inputs = inputs
+        self.wanted = {source_of(t) for t in inputs}  # a non-leaf input's op, or the leaf itself
+        self.found: dict[Any, Any] = {}
+        self.useful = _leading_to(outputs, self.wanted)
+
+    def reaches(self, node: Function, grad: Any) -> bool:
+        if node in self.wanted:
+            self.keep(node, grad)
+        return node in self.useful
+
+    def keep(self, target: Any, grad: Any) -> None:
+        if target in self.wanted:
+            previous = self.found.get(target)
+            self.found[target] = grad if previous is None else previous + grad
+
+    def results(self, allow_unused: bool, create_graph: bool) -> tuple[Tensor | None, ...]:
+        results: list[Tensor | None] = []
+        for i, t in enumerate(self.inputs):
+            g = self.found.get(source_of(t))
+            if g is None:
+                if not allow_unused:
+                    raise RuntimeError(
+                        f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
+                        "pass allow_unused=True to get None for it"
+                    )
+                results.append(None)
+            else:
+                results.append(g if isinstance(g, Tensor) else Tensor._wrap(_owned(g)))
+        return tuple(results)
+
+
+def _leading_to(outputs: list[Tensor], wanted: set[Any]) -> set[Function]:
+    """The ops (reachable from `outputs`) from which some wanted op or leaf can be reached."""
+    order: list[Function] = []  # every op once, each after the ops that use its output
+    seen: set[Function] = set()
+    leads: dict[Any, list[Any]] = {}
+    stack = [source_of(o) for o in outputs]
+    while stack:
+        node = stack.pop()
+        if node in seen or isinstance(node, Tensor):
+            continue
+        seen.add(node)
+        order.append(node)
+        parents = [
+            (t.grad_fn if t._history is None else t._grad_fn_at(node._seq)) or t
+            for t, needed in zip(node.inputs, node.needs_input_grad)
+            if needed
+        ]
+        leads[node] = parents
+        stack.extend(parents)
+    useful: set[Function] = set()
+    for node in sorted(order, key=lambda n: n._seq):  # inputs' ops first: each parent is decided before its users
+        if any(p in wanted or p in useful for p in leads[node]):
+            useful.add(node)
+    return useful
+
+
+# ----- what backward records for the pictures -----------------------------------------------------------
+
+
+class Recorder:
+    """The observer of a backward() on a graph of learning size: each op keeps its BackwardRecord (the
+    gradient of its output, what each input received, and for ops on single numbers the local
+    derivatives), so viz can draw every gradient and explain every step after backward()."""
+
+    def __call__(self, node: Function, upstream: Any, input_grads: tuple[Any, ...]) -> None:
+        node.record = BackwardRecord(upstream, input_grads, local_derivatives(node, upstream))
+
+
+def local_derivatives(node: Function, upstream: Any) -> tuple[Any, ...] | None:
+    """d(output)/d(input_i) of an op whose output and inputs are single numbers: its rule applied to an
+    upstream gradient of 1 (None for ops on larger tensors, where a derivative is a Jacobian)."""
+    if np.size(upstream) != 1 or any(t.data.size != 1 for t in node.inputs):
+        return None
+    ones = np.ones(np.shape(upstream), dtype=np.asarray(upstream).dtype)
+    grads = node.backward(ones)
+    grads = grads if type(grads) is tuple else (grads,)
+    return tuple(None if g is None or not need else np.asarray(g) for g, need in zip(grads, node.needs_input_grad))
+
+
+def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
+    """Every tensor that requires grad and leads to `roots`, each after all of its inputs (leaves first)."""
+    from engine.graph import walk
+
+    return [t for t in walk(*roots) if t.requires_grad]

@@ -7,6 +7,8 @@ can read it as "the column sums of G"; how that is made fast is this file's busi
 from __future__ import annotations
 
 import functools
+import sys
+from typing import Any
 
 import numpy as np
 
@@ -19,3 +21,86 @@ def ones_vector(length: int, dtype: np.dtype) -> np.ndarray:
     ones = np.ones(length, dtype)
     ones.flags.writeable = False
     return ones
+
+
+# ----- fewer objects per recorded op ----------------------------------------------------------------
+# Every container a node keeps is one more object for Python's cycle collector to traverse, which
+# dominates the forward pass of long graphs (bench case 4: a 100,000-op chain). Small tuples of flags and
+# indices take few distinct values, so nodes share them instead of allocating their own.
+
+# Two tables: (True,) == (1,), but a needs_input_grad flag must stay a bool.
+_SHARED_FLAGS: dict[tuple, tuple] = {}
+_SHARED_INDICES: dict[tuple, tuple] = {}
+
+
+def shared_flags(values: list[bool]) -> tuple[bool, ...]:
+    """tuple(values), the same object for equal short tuples of flags (needs_input_grad; case 4)."""
+    key = tuple(values)
+    return _SHARED_FLAGS.setdefault(key, key) if len(key) <= 4 else key
+
+
+def shared_indices(values: list[int]) -> tuple[int, ...]:
+    """tuple(values), the same object for equal short tuples of ints (where saved values came from; case 4)."""
+    key = tuple(values)
+    return _SHARED_INDICES.setdefault(key, key) if len(key) <= 4 else key
+
+
+class _TupleTable(dict):
+    """table[n] is the shared tuple `make(n)`, built on first use."""
+
+    def __init__(self, make: Any) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, n: int) -> tuple[Any, ...]:
+        self[n] = self.make(n)
+        return self[n]
+
+
+INPUT_SOURCES = _TupleTable(lambda n: tuple(range(n)))  # n saved values that are the n Tensor inputs in order
+ZERO_VERSIONS = _TupleTable(lambda n: (0,) * n)  # the versions of n inputs never modified in place
+NO_GRAD_NEEDED = _TupleTable(lambda n: (False,) * n)  # needs_input_grad of an op that records nothing
+
+
+# ----- writing a gradient into a buffer nobody else holds ----------------------------------------------
+
+
+def is_free(array: Any) -> bool:
+    """True when nobody but the backward loop's `grad` holds `array`, so a rule may write its result into it
+    (ReLU masks its gradient in place: no new (batch, features) buffer per layer, bench case 1).
+
+    The idea of PyTorch's AccumulateGrad, which steals a gradient whose use count is 1. Not free: a Tensor
+    (create_graph records the rule), a view (its memory belongs to another array), or an array also held
+    by another pending gradient (Add hands one array to both inputs), a retained .grad, a hook or the caller.
+    """
+    return (
+        type(array) is np.ndarray
+        and array.base is None
+        and sys.getrefcount(array) == _UNSHARED_COUNT
+        and array.flags.writeable
+    )
+
+
+def _count_references(array: Any) -> int:
+    return sys.getrefcount(array)
+
+
+def _as_the_walk_asks(grad: Any) -> int:
+    return _count_references(grad)  # is_free's parameter, then getrefcount's argument
+
+
+def _unshared_count() -> int | None:
+    """sys.getrefcount as is_free sees a gradient that only the backward walk holds.
+
+    The walk's loop variable holds it and passes it to engine.autograd.gradients_for_inputs, which calls
+    is_free: the same two frames are reproduced here. Measured, not assumed: interpreters differ in the
+    temporary references a call adds (CPython 3.14 borrows some), but a real second holder always adds one.
+    Outside CPython nothing is ever free.
+    """
+    if sys.implementation.name != "cpython":
+        return None
+    array = np.empty(1)  # the walk's variable
+    return _as_the_walk_asks(array)  # gradients_for_inputs' parameter
+
+
+_UNSHARED_COUNT = _unshared_count()

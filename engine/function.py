@@ -15,6 +15,8 @@ An op is a subclass with two methods side by side:
 
 `Mul.apply(a, b)` runs `forward` on the inputs' arrays and, when recording, returns a Tensor whose
 `grad_fn` is the `Mul` instance (the node): it keeps the inputs in operand order and what was saved.
+A gradient may come back in the broadcast shape of the output: the backward walk sums it to the input's
+shape (engine.autograd.fit_gradient), so no rule repeats that.
 
 Backward rules are written once and run in two modes:
 - a normal backward passes `grad` and `saved_tensors` as NumPy arrays: no graph, no wrappers, fast;
@@ -23,8 +25,9 @@ Backward rules are written once and run in two modes:
   (`*`, `@`, `.sum(axis, keepdims)`, `.reshape`, `.T`, indexing), and a rule that needs another op
   calls `OtherOp.call(...)`, which works on arrays and on Tensors alike.
 
-Saving an *input* or the *output* with `save_for_backward` is what lets create_graph differentiate
-through it; constants a rule needs (masks, shapes, axes) are plain attributes on `ctx`.
+Arrays a rule needs go through `save_for_backward` (inputs, the output, or constants such as masks and
+index arrays): that is what version checks watch, what a backward without retain_graph frees, and what
+create_graph differentiates through. Plain settings (an exponent, the dims of a sum) are attributes on ctx.
 
 A node never holds its output Tensor (that would be a reference cycle, freed only by Python's cycle
 collector); when a saved output is needed as a Tensor it is rebuilt around the saved array.
@@ -35,53 +38,24 @@ from __future__ import annotations
 import itertools
 import os
 import traceback
-import weakref
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from engine.fastpaths import INPUT_SOURCES, NO_GRAD_NEEDED, ZERO_VERSIONS, shared_flags, shared_indices
 from engine.grad_mode import state
+from engine.tensor import Tensor, _HookHandle
 
 _ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 # Where a saved array came from: an input (its index), the op's output, or neither (a constant).
-_SAVED_OUTPUT = -1
-_SAVED_CONSTANT = -2
+SAVED_OUTPUT = -1
+SAVED_CONSTANT = -2
 
-# Interned small tuples (needs_input_grad flags, saved-value sources): few distinct values, so sharing
-# them keeps per-node allocations (and cycle-collector work) down. Two dicts: (True,) == (1,).
-_SHARED_NEEDS: dict[tuple, tuple] = {}
-_SHARED_SOURCES: dict[tuple, tuple] = {}
-
-
-class _RepeatedTuples(dict):
-    """table[n] is the shared tuple (value,) * n, built on first use."""
-
-    def __init__(self, value: Any) -> None:
-        super().__init__()
-        self.value = value
-
-    def __missing__(self, n: int) -> tuple[Any, ...]:
-        self[n] = (self.value,) * n
-        return self[n]
-
-
-# Numbers recorded ops in creation order. An op is recorded only after its inputs exist, so sorting by
-# this number is a topological order of any graph (engine.autograd.topological_order relies on it).
+# Numbers recorded ops in creation order. An op is recorded only after its inputs exist, so a larger number
+# always means a later op: the backward walk takes the latest pending op first, a reverse topological order.
 _op_counter = itertools.count(1)
-
-
-class _CountingTuples(dict):
-    """table[n] is the shared tuple (0, 1, ..., n-1), built on first use."""
-
-    def __missing__(self, n: int) -> tuple[int, ...]:
-        self[n] = tuple(range(n))
-        return self[n]
-
-
-_INPUT_SOURCES = _CountingTuples()  # the sources of n saved values that are the n Tensor inputs in order
-_ZERO_VERSIONS = _RepeatedTuples(0)  # the versions of n inputs never modified in place
-_NO_GRAD_NEEDED = _RepeatedTuples(False)  # needs_input_grad of an op that records nothing
 
 
 class Function:
@@ -96,6 +70,7 @@ class Function:
         "_saved_versions",
         "_seq",
         "_trace",
+        "hooks",
         "inputs",
         "needs_input_grad",
         "scope",
@@ -105,7 +80,7 @@ class Function:
     symbol: str | None = None
 
     # An op whose backward can write its result into `grad` sets can_reuse_grad = True; before each call
-    # the engine then sets grad_is_free, True when nobody else holds that array (engine.autograd._is_free).
+    # the engine then sets grad_is_free, True when nobody else holds that array (engine.fastpaths.is_free).
     can_reuse_grad = False
     grad_is_free = False
 
@@ -117,7 +92,11 @@ class Function:
         raise NotImplementedError(f"{type(ctx).__name__} must define backward(ctx, grad)")
 
     def save_for_backward(self, *values: Any) -> None:
-        """Keep inputs/outputs (NumPy arrays) for backward; under create_graph they come back as Tensors."""
+        """Keep arrays for backward (inputs, the output, constants; None for a value not needed).
+
+        Save only what the needed gradients read (check ctx.needs_input_grad): an input saved for nothing
+        would make a later in-place change of it refuse a backward that never reads it.
+        """
         self._saved = values
 
     # ----- running an op ---------------------------------------------------------------------
@@ -145,13 +124,11 @@ class Function:
         record = True in needs and state.grad_enabled
         if record:
             ctx._seq = next(_op_counter)
-            # Small tuples of flags are shared, not allocated per node: every container a node keeps is
-            # one more object for Python's cycle collector to traverse, which dominated deep graphs.
-            needs_key = tuple(needs)
-            ctx.needs_input_grad = _SHARED_NEEDS.setdefault(needs_key, needs_key) if len(needs) <= 4 else needs_key
+            ctx.needs_input_grad = shared_flags(needs)
             ctx.inputs = tuple(tensors)
+            ctx.hooks = None
         else:
-            ctx.needs_input_grad = _NO_GRAD_NEEDED[len(tensors)]
+            ctx.needs_input_grad = NO_GRAD_NEEDED[len(tensors)]
         raw = ctx.forward(*arrays, **kwargs)
         # NumPy returns scalars (np.float64) for 0-d results; a Tensor always holds an ndarray.
         out = raw if type(raw) is np.ndarray else np.asarray(raw)
@@ -163,7 +140,7 @@ class Function:
             ctx._output_version = 0
             ctx._inplace_count = state.inplace_count
             if versions is None:
-                ctx._saved_versions = _ZERO_VERSIONS[len(tensors)]
+                ctx._saved_versions = ZERO_VERSIONS[len(tensors)]
             else:
                 for t in tensors:
                     versions.append(t._version)
@@ -188,7 +165,7 @@ class Function:
     # ----- what the engine and the renderer read ---------------------------------------------
     @property
     def name(self) -> str:
-        """The op's name as shown in graphs and errors, e.g. 'Mul'."""
+        """The op's class name, e.g. 'Mul' (errors use it; pictures use `label`)."""
         return type(self).__name__
 
     @property
@@ -199,6 +176,12 @@ class Function:
         `symbol` (and overriding `label` when it has settings worth showing).
         """
         return self.symbol or type(self).__name__.lower()
+
+    @property
+    def rule(self) -> str:
+        """The derivative rule: the first line of the op's docstring (explain and the stepper show it)."""
+        doc = (type(self).__doc__ or "").strip()
+        return doc.splitlines()[0].strip() if doc else f"(no rule documented: {self.name} has no docstring)"
 
     @property
     def released(self) -> bool:
@@ -222,18 +205,12 @@ class Function:
     def _saved_as_tensor(self, value: Any, source: int) -> Any:
         if source >= 0:
             return self.inputs[source]
-        if source == _SAVED_OUTPUT:
-            # The output Tensor itself (the backward loop points _output_ref at it before a create_graph rule
-            # runs): a second Tensor with this grad_fn would make a later backward visit the node twice (and
-            # fail once the first visit released it). Otherwise rebuild it around the same array and this
-            # node, so d(out)/d(input) is recorded, and remember that one.
-            ref = self.__dict__.get("_output_ref")
-            out = ref() if ref is not None else None
-            if out is None or out.grad_fn is not self:
-                out = Tensor._wrap(value)
-                out.requires_grad = True
-                out.grad_fn = self
-                self._output_ref = weakref.ref(out)
+        if source == SAVED_OUTPUT:
+            # The output as a Tensor of this node, so d(out)/d(input) is recorded; the walk keys pending
+            # gradients by node, so this second Tensor of the same node is the same value of the graph.
+            out = Tensor._wrap(value)
+            out.requires_grad = True
+            out.grad_fn = self
             return out
         return Tensor._wrap(value) if isinstance(value, np.ndarray) else value
 
@@ -252,23 +229,26 @@ class Function:
                         f"{self.name}: one of the tensors needed for gradient computation (shape "
                         f"{tensor.shape}, {tensor.dtype}) was modified in place after it was used "
                         f"(version {version} -> {tensor._version}); gradients would be silently wrong. "
-                        "Modify a copy instead (x = x + 1, or x.detach().copy()), or redo the forward pass."
+                        "Modify a copy instead (x = x + 1, or x.detach().clone()), or redo the forward pass."
                     )
-            elif source == _SAVED_OUTPUT and self._output_version:
+            elif source == SAVED_OUTPUT and self._output_version:
+                output = self._saved[self._saved_sources.index(SAVED_OUTPUT)]
                 raise RuntimeError(
-                    f"{self.name}: its output was modified in place after it was saved for backward; "
-                    "gradients would be silently wrong. Modify a copy of the output instead."
+                    f"{self.name}: its output was modified in place after it was saved for backward (shape "
+                    f"{output.shape}, {output.dtype}, version 0 -> {self._output_version}); gradients would be "
+                    "silently wrong. Modify a copy of the output instead (y = y * 2)."
                 )
 
     def release(self) -> None:
-        """Free what was saved for backward (called after a backward without retain_graph).
-
-        Arrays go (saved values, masks); small settings stay, so the op still reads as its `label`.
-        """
+        """Free what was saved for backward (called after a backward without retain_graph)."""
         self._saved = None
-        arrays = [k for k, v in self.__dict__.items() if isinstance(v, np.ndarray) or _holds_arrays(v)]
-        for key in arrays:
-            del self.__dict__[key]
+
+    def add_hook(self, hook: Callable) -> _HookHandle:
+        """Call `hook(grad)` with the gradient of this op's output before the op's rule runs (Tensor.register_hook)."""
+        if self.hooks is None:
+            self.hooks = []
+        self.hooks.append(hook)
+        return _HookHandle(self.hooks, hook)
 
     @property
     def source_line(self) -> str | None:
@@ -283,7 +263,7 @@ def _saved_sources(
     saved: tuple[Any, ...], tensors: list[Any], raw: Any, out: np.ndarray
 ) -> tuple[tuple[Any, ...], tuple[int, ...]]:
     """The saved values (a 0-d output as its array) and, for each, the index of the Tensor input it is,
-    _SAVED_OUTPUT or _SAVED_CONSTANT (a shared tuple when short: nodes keep few objects)."""
+    SAVED_OUTPUT or SAVED_CONSTANT."""
     if len(saved) <= len(tensors):
         # The commonest case, checked first: forward saved its first Tensor inputs, in order (Mul; Linear
         # saves x and weight, not the bias).
@@ -291,13 +271,15 @@ def _saved_sources(
             if value is not tensor.data or value is raw:  # an op returning its input array saved its output
                 break
         else:
-            return saved, _INPUT_SOURCES[len(saved)]
+            return saved, INPUT_SOURCES[len(saved)]
     sources = []
     values = []
-    for value in saved:
-        source = _SAVED_CONSTANT
+    for position, value in enumerate(saved):
+        source = SAVED_CONSTANT
         if value is raw or value is out:
-            value, source = out, _SAVED_OUTPUT
+            value, source = out, SAVED_OUTPUT
+        elif position < len(tensors) and value is tensors[position].data:
+            source = position  # saved in operand order (Mul saving only what one gradient needs)
         else:
             for k, tensor in enumerate(tensors):
                 if value is tensor.data:
@@ -305,19 +287,24 @@ def _saved_sources(
                     break
         sources.append(source)
         values.append(value)
-    key = tuple(sources)
-    return tuple(values), (_SHARED_SOURCES.setdefault(key, key) if len(key) <= 4 else key)
+    return tuple(values), shared_indices(sources)
 
 
-def _holds_arrays(value: Any) -> bool:
-    return isinstance(value, tuple) and any(isinstance(v, np.ndarray) for v in value)
+def zero_gradient(grad: Any) -> Any:
+    """A gradient of zeros shaped like `grad`, for a rule whose derivative is 0 (a step such as sign).
+
+    Not `grad * 0`, which is NaN where grad is NaN or infinite (PyTorch's ZeroTensor is zeros everywhere),
+    and under create_graph a constant: its own gradient is nothing.
+    """
+    if isinstance(grad, Tensor):
+        return Tensor._wrap(np.zeros(grad.shape, grad.dtype))
+    return np.zeros(np.shape(grad), np.asarray(grad).dtype)
 
 
 def call_label(name: str, *args: Any, **settings: Any) -> str:
     """'sum(dim=1, keepdim=True)': an op's label with its settings; None and False settings are left out."""
-    parts = [_short(a) for a in args] + [
-        f"{k}={_short(v)}" for k, v in settings.items() if v is not None and v is not False
-    ]
+    parts = [_short(a) for a in args]
+    parts += [f"{k}={_short(v)}" for k, v in settings.items() if v is not None and v is not False]
     return f"{name}({', '.join(parts)})" if parts else name
 
 
@@ -349,9 +336,3 @@ def _check_finite(value: Any, node: Function, phase: str) -> None:
             f"detect_anomaly: {node.name} produced {kind} in its {phase} (shape {data.shape}). "
             f"The op was created at {where}"
         )
-
-
-# Imported last: engine.tensor imports the ops, which import this module (a cycle resolved by order:
-# Function above is defined before Tensor's module can need it). A module-level name keeps the
-# `from ... import` out of apply(), where it cost ~0.2 us per op.
-from engine.tensor import Tensor  # noqa: E402

@@ -87,6 +87,29 @@ class set_grad_enabled(_GradModeContext):
         return wrapper  # type: ignore[return-value]
 
 
+class inference_mode(_GradModeContext):
+    """PyTorch's faster no_grad: here exactly no_grad (inference_mode(False) records again)."""
+
+    def __init__(self, mode: bool = True) -> None:
+        self._mode = not mode
+
+    def __call__(self, func: F) -> F:
+        if not isinstance(func, bool | type(None)) and callable(func):
+            mode = not self._mode
+
+            @functools.wraps(func)
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                with inference_mode(mode):
+                    return func(*args, **kwargs)
+
+            return wrapper  # type: ignore[return-value]
+        raise TypeError("inference_mode: use it as a context manager or a decorator")
+
+
+def is_inference_mode_enabled() -> bool:
+    return not state.grad_enabled
+
+
 class detect_anomaly:
     """Inside this context the first op whose forward or backward yields NaN/Inf raises.
 

@@ -45,16 +45,16 @@ def _analytic_jacobian(outputs: list[Tensor], inputs: list[Tensor], index: int) 
     """Row i: d(output element i)/d(input), one backward pass per output element."""
     rows = []
     for o_index, out in enumerate(outputs):
-        for i in range(out.size):
+        for i in range(out.numel()):
             weights = [np.zeros(o.shape, dtype=o.dtype) for o in outputs]
             weights[o_index].flat[i] = 1.0
             g = grad(
                 outputs, [inputs[index]], [Tensor._wrap(w) for w in weights], retain_graph=True, allow_unused=True
             )[0]
-            rows.append(np.zeros(inputs[index].size) if g is None else g.data.ravel())
+            rows.append(np.zeros(inputs[index].numel()) if g is None else g.data.ravel())
     # Explicit row count: reshape(-1, 0) cannot infer it when the input is empty (size 0). An empty input
     # or output then gives an empty Jacobian, which passes, as in torch.autograd.gradcheck.
-    return np.array(rows).reshape(len(rows), inputs[index].size)
+    return np.array(rows).reshape(len(rows), inputs[index].numel())
 
 
 def gradcheck(
@@ -82,7 +82,7 @@ def gradcheck(
     if not any(o.requires_grad for o in outputs):
         return _check_constant_outputs(fn, inputs, checked, eps, atol, raise_exception)
     outputs = [o for o in outputs if o.requires_grad]
-    sizes = [o.size for o in outputs]
+    sizes = [o.numel() for o in outputs]
     for i in checked:
         analytic = _analytic_jacobian(outputs, inputs, i)
         numeric = _numeric_jacobian(
@@ -113,7 +113,7 @@ def _check_constant_outputs(
     def float_outputs(*a: Any) -> list[Tensor]:
         return [o for o in _as_outputs(fn(*a)) if o.dtype.kind == "f"]
 
-    sizes = [o.size for o in float_outputs(*inputs)]
+    sizes = [o.numel() for o in float_outputs(*inputs)]
     for i in checked:
         numeric = _numeric_jacobian(float_outputs, inputs, i, eps, sizes)
         if numeric.size and not (np.abs(numeric) <= atol).all():

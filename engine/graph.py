@@ -1,19 +1,28 @@
-"""Read a recorded graph: what the renderer, explain() and tests walk.
+"""Read a recorded graph: what the renderer, explain() and tests walk, and what backward leaves for them.
 
 Tensors are the graph's values, `Function` instances (grad_fn) its op nodes. A node lists its input
 tensors in operand order, so `a + a` has two input slots, both `a`.
+
+What a graph keeps after backward() (the policy, in one place):
+- a graph of *learning size* (at most `learning_size.ops` ops and `learning_size.elements` values in all;
+  see `set_learning_size`) keeps every value, and backward records on each op its `BackwardRecord`: the
+  gradient of its output and what each input received. Pictures and explain() read those, so after a
+  plain `backward()` they show every gradient, as micrograd's drawings do;
+- a larger graph frees what its ops saved and their input values, as PyTorch does, so a training loop
+  that keeps its losses (`losses.append(loss)`) keeps only the graph's structure alive.
+In both, a tensor's `.grad` follows PyTorch: leaves get it, intermediates only after retain_grad().
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from engine.function import _SAVED_CONSTANT, _SAVED_OUTPUT, Function
+from engine.function import SAVED_CONSTANT, SAVED_OUTPUT, Function
 from engine.grad_mode import state
 from engine.tensor import Tensor
 
@@ -29,6 +38,19 @@ def set_scope(owner: Any) -> Any:
     return previous
 
 
+@contextmanager
+def scope(owner: Any) -> Iterator[None]:
+    """Tag every op created inside with `owner` (node.scope), e.g. the nn.Module being called.
+
+    The renderer uses it to draw one cluster per module; scopes nest, the innermost wins.
+    """
+    previous = set_scope(owner)
+    try:
+        yield
+    finally:
+        state.scope = previous
+
+
 def increment_version(tensor: Tensor) -> None:
     """Mark `tensor` as modified in place (as torch.autograd.graph.increment_version does).
 
@@ -39,29 +61,24 @@ def increment_version(tensor: Tensor) -> None:
     tensor._bump_version()
 
 
-@contextmanager
-def scope(owner: Any) -> Iterator[None]:
-    """Tag every op created inside with `owner` (node.scope), e.g. the nn.Module being called.
+def source_of(tensor: Tensor) -> Function | Tensor:
+    """Where a gradient for `tensor`'s current value goes: the op that made it, or the leaf itself."""
+    return tensor.grad_fn if tensor.grad_fn is not None else tensor
 
-    The renderer uses it to draw one cluster per module; scopes nest, the innermost wins.
+
+def walk(*roots: Tensor, requires_grad: bool = False) -> list[Tensor]:
+    """Every tensor the roots were computed from (constants included), each after its inputs.
+
+    requires_grad=True keeps only the tensors gradients flow through (the ones backward visits).
     """
-    previous = state.scope
-    state.scope = owner
-    try:
-        yield
-    finally:
-        state.scope = previous
-
-
-def walk(*roots: Tensor) -> list[Tensor]:
-    """Every tensor the roots were computed from (constants included), each after its inputs."""
     order: list[Tensor] = []
     visited: set[int] = set()
     stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
     while stack:
         tensor, inputs_done = stack.pop()
         if inputs_done:
-            order.append(tensor)
+            if tensor.requires_grad or not requires_grad:
+                order.append(tensor)
             continue
         if id(tensor) in visited:
             continue
@@ -72,11 +89,99 @@ def walk(*roots: Tensor) -> list[Tensor]:
     return order
 
 
+# ----- what backward keeps for the pictures -------------------------------------------------------------
+
+
+@dataclass
+class LearningSize:
+    """The largest graph whose values and gradients backward keeps for viewing (see the module docstring)."""
+
+    ops: int = 1000
+    elements: int = 16_384
+
+
+learning_size = LearningSize()
+
+
+def set_learning_size(ops: int = 1000, elements: int = 16_384) -> LearningSize:
+    """Change which graphs backward keeps for viewing; returns the previous limits.
+
+    engine.set_learning_size(ops=0) keeps nothing (PyTorch's behaviour for every graph); larger limits
+    keep bigger graphs drawable after backward at the cost of their memory.
+    """
+    global learning_size
+    previous, learning_size = learning_size, LearningSize(int(ops), int(elements))
+    return previous
+
+
+def is_small_graph(roots: Sequence[Tensor]) -> bool:
+    """Whether the graph behind `roots` is of learning size: counted until it is known not to be."""
+    limit = learning_size
+    ops = elements = 0
+    seen: set[int] = set()
+    stack = list(roots)
+    while stack:
+        tensor = stack.pop()
+        if id(tensor) in seen:
+            continue
+        seen.add(id(tensor))
+        elements += tensor.data.size
+        node = tensor.grad_fn
+        if node is not None:
+            ops += 1
+            stack.extend(node.inputs)
+        if ops > limit.ops or elements > limit.elements:
+            return False
+    return True
+
+
+@dataclass
+class BackwardRecord:
+    """What one op did in the last backward pass through it (kept in graphs of learning size)."""
+
+    upstream: Any  # d(root)/d(output): the gradient the op received
+    grads: tuple[Any, ...]  # what each input slot received (None where none flowed)
+    local: tuple[Any, ...] | None  # d(output)/d(input) per slot for ops on single numbers, else None
+
+
+def record_of(node: Function) -> BackwardRecord | None:
+    """The op's BackwardRecord from the last backward through it, or None."""
+    return node.__dict__.get("record") if hasattr(node, "__dict__") else None
+
+
+class ReleasedData:
+    """The data of a value a large graph let go of after backward: its shape and dtype, no values."""
+
+    __slots__ = ("dtype", "shape")
+
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype) -> None:
+        self.shape, self.dtype = shape, dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+    def __repr__(self) -> str:
+        return f"<released {self.dtype} values of shape {self.shape}>"
+
+
+def holds_values(tensor: Tensor) -> bool:
+    """False for a value a large graph released after backward (its shape and dtype are still known)."""
+    return not isinstance(tensor.data, ReleasedData)
+
+
+# ----- what an op keeps ---------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class SavedValue:
     """One value an op kept for its backward rule."""
 
-    label: str  # 'input 0', 'output', or the attribute name of a constant such as 'mask'
+    label: str  # 'input 0', 'output', or 'constant'
     shape: tuple[int, ...]
     dtype: str
 
@@ -92,23 +197,13 @@ def saved_values(node: Function) -> list[SavedValue]:
         return []
     found = []
     for value, source in zip(node._saved, getattr(node, "_saved_sources", ())):
-        label = "output" if source == _SAVED_OUTPUT else "constant" if source == _SAVED_CONSTANT else f"input {source}"
+        if value is None or not isinstance(value, np.ndarray | np.generic):
+            continue
+        label = "output" if source == SAVED_OUTPUT else "constant" if source == SAVED_CONSTANT else f"input {source}"
         found.append(SavedValue(label, tuple(np.shape(value)), str(np.asarray(value).dtype)))
-    for name, value in vars(node).items():
-        arrays = value if isinstance(value, tuple) else (value,)
-        for k, array in enumerate(arrays):
-            if isinstance(array, np.ndarray) and array.ndim > 0:
-                label = name if len(arrays) == 1 else f"{name}[{k}]"
-                found.append(SavedValue(label, array.shape, str(array.dtype)))
     return found
 
 
 def op_attributes(node: Function) -> dict[str, Any]:
-    """The op's non-array settings (axis, exponent, slope...), for labels."""
-    if node.released:
-        return {}
-    return {k: v for k, v in vars(node).items() if not isinstance(v, np.ndarray) and not _holds_arrays(v)}
-
-
-def _holds_arrays(value: Any) -> bool:
-    return isinstance(value, tuple) and any(isinstance(v, np.ndarray) for v in value)
+    """The op's settings (dim, exponent, slope...): its attributes that are not arrays."""
+    return {k: v for k, v in vars(node).items() if not isinstance(v, np.ndarray) and k != "record"}

@@ -262,7 +262,7 @@ def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") ->
     _check_reduction("binary_cross_entropy", reduction)
     input = _as_input("binary_cross_entropy", input)
     target = _float_target("binary_cross_entropy", target, input)
-    if input.size and (input.data.min() < 0 or input.data.max() > 1 or np.isnan(input.data).any()):
+    if input.numel() and (input.data.min() < 0 or input.data.max() > 1 or np.isnan(input.data).any()):
         raise ValueError(
             "binary_cross_entropy: input must hold probabilities in [0, 1] (e.g. after sigmoid); for raw "
             "scores use binary_cross_entropy_with_logits"

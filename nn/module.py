@@ -238,7 +238,7 @@ class Module:
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         """How many scalars the parameters hold (only those requiring grad when trainable_only)."""
-        return int(sum(p.size for p in self.parameters() if p.requires_grad or not trainable_only))
+        return int(sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only))
 
     # ----- modes and dtypes --------------------------------------------------------------------
     def train(self, mode: bool = True) -> Module:

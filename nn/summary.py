@@ -38,7 +38,7 @@ def summary(
     for name, module in model.named_modules():
         if module is model:
             continue
-        own = sum(p.size for p in module.parameters(recurse=False))
+        own = sum(p.numel() for p in module.parameters(recurse=False))
 
         def pre_hook(m: Module, inputs: tuple, name: str = name) -> None:
             order.setdefault(id(m), len(order))

@@ -93,7 +93,7 @@ class _Averages:
 
 
 def _scalar_loss(loss: Any) -> Tensor:
-    if not isinstance(loss, Tensor) or loss.size != 1:
+    if not isinstance(loss, Tensor) or loss.numel() != 1:
         shape = getattr(loss, "shape", type(loss).__name__)
         raise ValueError(f"fit: loss_fn must return a scalar Tensor, got {shape}; use reduction='mean' (or 'sum')")
     return loss

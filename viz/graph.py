@@ -371,7 +371,7 @@ class _Builder:
                 self.cluster[key] = self.tree[box].parent
             elif owner is not None:
                 self.cluster[key] = owner
-            elif constant and tensor.size == 1 and len(users) == 1 and None not in users:
+            elif constant and tensor.numel() == 1 and len(users) == 1 and None not in users:
                 self.group[key] = next(iter(users))  # a literal (the 2 in x * 2) used only inside one box
             else:
                 clusters = {self.op_cluster.get(id(c)) for c in self.consumers.get(key, [])}

@@ -155,7 +155,7 @@ def node_names(order: list[Tensor], params: Any = None) -> dict[int, str]:
             base = tensor.grad_fn.name.lower()
         elif tensor.requires_grad:
             base = "input"
-        elif tensor.size == 1:  # a constant such as the 2 in `a * 2` is named by its value (never needs a grad)
+        elif tensor.numel() == 1:  # a constant such as the 2 in `a * 2` is named by its value (never needs a grad)
             names[id(tensor)] = compact_number(tensor.data.reshape(-1)[0])
             continue
         else:

@@ -83,7 +83,7 @@ def parameter_count(module: Any) -> int:
     for _, tensor in named():
         if id(tensor) not in seen:
             seen.add(id(tensor))
-            total += int(tensor.size)
+            total += tensor.numel()
     return total
 
 

@@ -113,7 +113,7 @@ def trace_backward(root: Tensor, gradient: Any = None, params: Any = None, calle
 
 def _seed(root: Tensor, gradient: Any, caller: str) -> np.ndarray:
     if gradient is None:
-        if root.size != 1:
+        if root.numel() != 1:
             raise RuntimeError(
                 f"{caller}: the root has shape {root.shape}; backward needs a scalar (reduce it first, e.g. "
                 "y.sum()) or pass gradient= with the root's shape"
@@ -130,7 +130,7 @@ def _as_tuple(grads: Any) -> tuple[Any, ...]:
 
 
 def _all_scalar(tensor: Tensor, node: Function) -> bool:
-    return tensor.size == 1 and all(p.size == 1 for p in node.inputs)
+    return tensor.numel() == 1 and all(p.numel() == 1 for p in node.inputs)
 
 
 def _local_derivatives(node: Function, tensor: Tensor) -> tuple[Any, ...]:

@@ -1,18 +1,26 @@
 """Elementwise ops: arithmetic, math functions, activations, comparisons, where and casts.
 
-Binary ops broadcast like NumPy; their backward sums the gradient back to each input's shape.
+Each op is a Function (forward and backward side by side, the derivative in its docstring) and, right
+below it, the public function that `@op` makes `engine.<name>`, the Tensor method and its operators.
+Binary ops broadcast like NumPy; a rule may return its gradient in the broadcast shape, and the backward
+walk sums it back to each input's shape (engine.autograd.fit_gradient).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from engine.function import Function, call_label
-from engine.ops._util import as_tensor, binary_operands, unbroadcast
-from engine.tensor import Tensor, _dtype
+from engine.dtypes import DEFAULT_FLOAT, to_dtype
+from engine.errors import ShapeError
+from engine.function import Function, call_label, zero_gradient
+from engine.operands import as_tensor, binary_operands, broadcast_shape, float_input, promote
+from engine.ops.special import erf_array
+from engine.registry import op
+from engine.tensor import Tensor
+from engine.tensor import device as Device
 
 # ----- arithmetic ---------------------------------------------------------------------------------
 
@@ -26,14 +34,21 @@ class Add(Function):
         return x + y
 
     def backward(ctx, grad):
-        # The shapes come from the inputs a recorded node keeps, not from a tuple saved in forward: that
-        # tuple (and the node's __dict__) were 4 more objects per op for Python's cycle collector to
-        # traverse, which dominated long graphs (bench case 4).
-        x_shape, y_shape = ctx.inputs[0].data.shape, ctx.inputs[1].data.shape
-        # A constant operand (x + 0.5) gets no gradient: summing one would cost more than the op itself.
-        grad_x = unbroadcast(grad, x_shape) if ctx.needs_input_grad[0] else None
-        grad_y = unbroadcast(grad, y_shape) if ctx.needs_input_grad[1] else None
-        return grad_x, grad_y
+        # A constant operand (x + 0.5) gets no gradient (None), and nothing is computed for it.
+        return (grad if ctx.needs_input_grad[0] else None), (grad if ctx.needs_input_grad[1] else None)
+
+
+def _add_in_place(array: np.ndarray, other: Any, alpha: float = 1) -> None:
+    other = other.data if isinstance(other, Tensor) else other
+    np.add(array, other if alpha == 1 else np.multiply(other, alpha), out=array, casting="same_kind")
+
+
+@op(operators=["__add__"], reflected=["__radd__"], inplace="add_", inplace_fast=_add_in_place)
+def add(x: Any, y: Any, alpha: float = 1) -> Tensor:
+    """x + alpha·y elementwise, with broadcasting (alpha as in torch.add)."""
+    if alpha != 1:
+        y = mul(y, alpha)
+    return Add.apply(*binary_operands("add", x, y))
 
 
 class Sub(Function):
@@ -45,10 +60,20 @@ class Sub(Function):
         return x - y
 
     def backward(ctx, grad):
-        x_shape, y_shape = ctx.inputs[0].data.shape, ctx.inputs[1].data.shape  # see Add.backward
-        grad_x = unbroadcast(grad, x_shape) if ctx.needs_input_grad[0] else None
-        grad_y = -unbroadcast(grad, y_shape) if ctx.needs_input_grad[1] else None
-        return grad_x, grad_y
+        return (grad if ctx.needs_input_grad[0] else None), (-grad if ctx.needs_input_grad[1] else None)
+
+
+def _sub_in_place(array: np.ndarray, other: Any, alpha: float = 1) -> None:
+    other = other.data if isinstance(other, Tensor) else other
+    np.subtract(array, other if alpha == 1 else np.multiply(other, alpha), out=array, casting="same_kind")
+
+
+@op(operators=["__sub__"], reflected=["__rsub__"], inplace="sub_", inplace_fast=_sub_in_place, aliases=["subtract"])
+def sub(x: Any, y: Any, alpha: float = 1) -> Tensor:
+    """x - alpha·y elementwise, with broadcasting."""
+    if alpha != 1:
+        y = mul(y, alpha)
+    return Sub.apply(*binary_operands("sub", x, y))
 
 
 class Mul(Function):
@@ -57,14 +82,34 @@ class Mul(Function):
     symbol = "×"
 
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        # Save only what the needed gradients read: x's gradient reads y and y's reads x, so `w * const`
+        # keeps just the constant, and an optimizer may change w in place before backward.
+        needs = ctx.needs_input_grad
+        ctx.save_for_backward(x if needs[1] else None, y if needs[0] else None)
         return x * y
 
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        grad_x = unbroadcast(grad * y, x.shape) if ctx.needs_input_grad[0] else None
-        grad_y = unbroadcast(grad * x, y.shape) if ctx.needs_input_grad[1] else None
-        return grad_x, grad_y
+        return (grad * y if y is not None else None), (grad * x if x is not None else None)
+
+
+def _ufunc_in_place(ufunc: Any) -> Any:
+    def fast(array: np.ndarray, other: Any) -> None:
+        ufunc(array, other.data if isinstance(other, Tensor) else other, out=array, casting="same_kind")
+
+    return fast
+
+
+@op(
+    operators=["__mul__"],
+    reflected=["__rmul__"],
+    inplace="mul_",
+    inplace_fast=_ufunc_in_place(np.multiply),
+    aliases=["multiply"],
+)
+def mul(x: Any, y: Any) -> Tensor:
+    """x * y elementwise, with broadcasting."""
+    return Mul.apply(*binary_operands("mul", x, y))
 
 
 class Div(Function):
@@ -73,14 +118,41 @@ class Div(Function):
     symbol = "÷"
 
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        needs = ctx.needs_input_grad
+        ctx.save_for_backward(x if needs[1] else None, y)
         return x / y
 
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        grad_x = unbroadcast(grad / y, x.shape) if ctx.needs_input_grad[0] else None
-        grad_y = unbroadcast(-grad * x / (y * y), y.shape) if ctx.needs_input_grad[1] else None
+        grad_x = grad / y if ctx.needs_input_grad[0] else None
+        grad_y = -grad * x / (y * y) if ctx.needs_input_grad[1] else None
         return grad_x, grad_y
+
+
+def _true_division(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+    """Integers divided give float32, as in PyTorch (binary_operands made both the same dtype)."""
+    if x.data.dtype.kind != "f":
+        return Tensor._wrap(x.data.astype(DEFAULT_FLOAT)), Tensor._wrap(y.data.astype(DEFAULT_FLOAT))
+    return x, y
+
+
+@op(
+    operators=["__truediv__"],
+    reflected=["__rtruediv__"],
+    inplace="div_",
+    inplace_fast=_ufunc_in_place(np.divide),
+    aliases=["divide", "true_divide"],
+)
+def div(x: Any, y: Any, rounding_mode: str | None = None) -> Tensor:
+    """x / y elementwise (true division); rounding_mode='floor' is x // y, 'trunc' rounds toward zero."""
+    if rounding_mode == "floor":
+        return floor_divide(x, y)
+    if rounding_mode == "trunc":
+        x, y = binary_operands("div", x, y)
+        return FloorDivide.apply(x, y, trunc=True)
+    if rounding_mode is not None:
+        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+    return Div.apply(*_true_division(*binary_operands("div", x, y)))
 
 
 class Neg(Function):
@@ -93,6 +165,12 @@ class Neg(Function):
 
     def backward(ctx, grad):
         return (-grad,)
+
+
+@op(operators=["__neg__"], aliases=["negative"])
+def neg(x: Any) -> Tensor:
+    """-x elementwise."""
+    return Neg.apply(as_tensor(x))
 
 
 class PowScalar(Function):
@@ -113,9 +191,7 @@ class PowScalar(Function):
         (x,) = ctx.saved_tensors
         c = ctx.exponent
         if c == 0:
-            return (grad * 0,)
-        if c == 1:
-            return (grad,)
+            return (zero_gradient(grad),)  # not c·x**(c-1): at x = 0 that is 0·inf
         return (grad * c * x ** (c - 1),)
 
 
@@ -151,12 +227,33 @@ class Pow(Function):
         if ctx.needs_input_grad[0]:
             # at x = 0, y = 0 the slope is 0 (y·x**(y-1) would be 0·inf = nan): use exponent 0 there instead
             both_zero = ((x_data == 0) & (y_data == 0)).astype(x_data.dtype)
-            grad_x = unbroadcast(grad * y * x ** (y - 1 + both_zero), x.shape)
+            grad_x = grad * y * x ** (y - 1 + both_zero)
         if ctx.needs_input_grad[1]:
             at_zero = ((x_data == 0) & (y_data >= 0)).astype(x_data.dtype)  # ln 0 would give nan
             safe_x = x * (1 - at_zero) + at_zero
-            grad_y = unbroadcast(grad * out * Log.call(safe_x), y.shape)
+            grad_y = grad * out * Log.call(safe_x)
         return grad_x, grad_y
+
+
+@op(operators=["__pow__"], reflected=["__rpow__"], inplace="pow_")
+def pow(x: Any, exponent: Any) -> Tensor:
+    """x ** exponent; a Python-number exponent is a constant, a Tensor exponent gets a gradient too."""
+    if isinstance(exponent, np.generic) and exponent.ndim == 0 and exponent.dtype.kind in "iuf":
+        exponent = exponent.item()  # a NumPy scalar is a weak scalar too: x (float32) ** np.float64(2) stays float32
+    if isinstance(x, Tensor) and isinstance(exponent, int | float) and not isinstance(exponent, bool):
+        if x.dtype.kind in "biu":
+            if isinstance(exponent, float):
+                x = Tensor._wrap(x.data.astype(DEFAULT_FLOAT))  # int tensor ** 0.5 is float32, as PyTorch
+            elif exponent < 0:
+                raise ValueError(
+                    f"pow: {x.dtype} tensor (shape {x.shape}) to a negative integer power ({exponent}) is not "
+                    "allowed, as in PyTorch (the result would not be an integer); cast to float first: "
+                    f"x.float() ** {exponent}, or use a float exponent: x ** {float(exponent)}"
+                )
+            elif x.dtype.kind == "b":
+                x = Tensor._wrap(x.data.astype(np.int64))  # bool tensor ** 2 is int64, as PyTorch (NumPy: int8)
+        return PowScalar.apply(x, exponent)
+    return Pow.apply(*binary_operands("pow", x, exponent))
 
 
 def _floor_divide_arrays(x: Any, y: Any) -> np.ndarray:
@@ -184,7 +281,10 @@ class FloorDivide(Function):
 
     symbol = "//"
 
-    def forward(ctx, x, y):
+    def forward(ctx, x, y, trunc=False):
+        if trunc:
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                return np.trunc(x / y).astype(x.dtype) if x.dtype.kind == "f" else _truncated_int_division(x, y)
         return _floor_divide_arrays(x, y)
 
     def backward(ctx, grad):
@@ -195,25 +295,72 @@ class FloorDivide(Function):
         )
 
 
+def _truncated_int_division(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    quotient = np.floor_divide(x, y)
+    return quotient + ((quotient < 0) & (quotient * y != x))
+
+
 class Remainder(Function):
     """d(x mod y)/dx = 1,  d(x mod y)/dy = -⌊x/y⌋  (as PyTorch; ⌊x/y⌋ counts as a constant: no second derivative)"""
 
     symbol = "%"
 
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        needs = ctx.needs_input_grad
+        ctx.save_for_backward(x if needs[1] else None, y if needs[1] else None)
         return _remainder_arrays(x, y)
 
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        grad_x = unbroadcast(grad, x.shape) if ctx.needs_input_grad[0] else None
+        grad_x = grad if ctx.needs_input_grad[0] else None
         grad_y = None
         if ctx.needs_input_grad[1]:
             x_data = x.data if isinstance(x, Tensor) else x
             y_data = y.data if isinstance(y, Tensor) else y
             # From the arrays, not recorded: ⌊x/y⌋'s own derivative is 0 (PyTorch's second derivatives are 0 too)
-            grad_y = unbroadcast(grad * -_floor_divide_arrays(x_data, y_data), y.shape)
+            grad_y = grad * -_floor_divide_arrays(x_data, y_data)
         return grad_x, grad_y
+
+
+def _integer_division_check(op_name: str, x: Tensor, y: Tensor) -> None:
+    """Integer floor division and remainder by 0 raise, as in PyTorch (and Python); bool with bool is undefined."""
+    if x.dtype.kind == "f":  # binary_operands made both float if either is
+        return
+    if x.dtype.kind == "b" and y.dtype.kind == "b":
+        raise TypeError(
+            f"{op_name}: not defined for two bool tensors, as in PyTorch; cast one to an integer or float dtype "
+            "first (x.long())"
+        )
+    if not y.data.all():
+        raise ZeroDivisionError(
+            f"{op_name}: integer division by zero (the {y.dtype} divisor of shape {y.shape} contains 0), an error "
+            "for integers as in PyTorch; use float tensors (x.float()) to get inf/nan there, or replace the zeros"
+        )
+
+
+@op(operators=["__floordiv__"], reflected=["__rfloordiv__"], inplace="floor_divide_")
+def floor_divide(x: Any, y: Any) -> Tensor:
+    """x // y: the floor of x / y, as Python's // (and torch.floor_divide), with NumPy broadcasting.
+
+    Like PyTorch, it has no derivative: the result of inputs that require grad is recorded, and a backward
+    pass that reaches it raises (PyTorch's "derivative for aten::floor_divide is not implemented"), instead
+    of returning the zeros that would hide a mistake. Detach the operands to use the quotient as a constant.
+    """
+    x, y = binary_operands("floor_divide", x, y)
+    _integer_division_check("floor_divide", x, y)
+    return FloorDivide.apply(x, y)
+
+
+@op(operators=["__mod__"], reflected=["__rmod__"], inplace="remainder_")
+def remainder(x: Any, y: Any) -> Tensor:
+    """x % y = x - floor(x/y)·y, whose sign follows the divisor y, as Python's % (and torch.remainder).
+
+    Gradients as in PyTorch: 1 for x and -floor(x/y) for y. Also for a Python number as the dividend
+    (7.0 % y), where PyTorch's remainder(Scalar, Tensor) implements no derivative and raises instead.
+    """
+    x, y = binary_operands("remainder", x, y)
+    _integer_division_check("remainder", x, y)
+    return Remainder.apply(x, y)
 
 
 # ----- math functions -----------------------------------------------------------------------------
@@ -234,6 +381,12 @@ class Exp(Function):
         return (grad * out,)
 
 
+@op(inplace="exp_")
+def exp(x: Any) -> Tensor:
+    """eˣ elementwise (integers become float32)."""
+    return Exp.apply(float_input(x))
+
+
 class Log(Function):
     """d(ln x)/dx = 1/x"""
 
@@ -248,6 +401,12 @@ class Log(Function):
         return (grad / x,)
 
 
+@op(inplace="log_")
+def log(x: Any) -> Tensor:
+    """The natural logarithm elementwise (log 0 = -inf, log of a negative number = nan, as in PyTorch)."""
+    return Log.apply(float_input(x))
+
+
 class Log1p(Function):
     """d(ln(1+x))/dx = 1/(1+x)"""
 
@@ -260,6 +419,12 @@ class Log1p(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return (grad / (1 + x),)
+
+
+@op()
+def log1p(x: Any) -> Tensor:
+    """ln(1 + x), accurate for tiny x."""
+    return Log1p.apply(float_input(x))
 
 
 class Expm1(Function):
@@ -277,6 +442,12 @@ class Expm1(Function):
         return (grad * (out + 1),)
 
 
+@op()
+def expm1(x: Any) -> Tensor:
+    """eˣ - 1, accurate for tiny x."""
+    return Expm1.apply(float_input(x))
+
+
 class Sqrt(Function):
     """d(√x)/dx = 1/(2√x)"""
 
@@ -292,17 +463,48 @@ class Sqrt(Function):
         return (grad / (2 * out),)
 
 
+@op(inplace="sqrt_")
+def sqrt(x: Any) -> Tensor:
+    """√x elementwise."""
+    return Sqrt.apply(float_input(x))
+
+
+class Sign(Function):
+    """d sign(x)/dx = 0 (sign is a step: -1, 0 or 1)"""
+
+    symbol = "sign"
+
+    def forward(ctx, x):
+        return np.sign(x)
+
+    def backward(ctx, grad):
+        return (zero_gradient(grad),)
+
+
+@op()
+def sign(x: Any) -> Tensor:
+    """-1, 0 or 1 by the sign of each element; its gradient is 0."""
+    return Sign.apply(as_tensor(x))
+
+
 class Abs(Function):
     """d|x|/dx = sign(x)  (0 at 0, as PyTorch)"""
 
     symbol = "abs"
 
     def forward(ctx, x):
-        ctx.sign = np.sign(x)
+        ctx.save_for_backward(x)
         return np.abs(x)
 
     def backward(ctx, grad):
-        return (grad * ctx.sign,)
+        (x,) = ctx.saved_tensors
+        return (grad * Sign.call(x),)  # Sign, an op: under create_graph the gradient depends on x, as PyTorch's
+
+
+@op(operators=["__abs__"], inplace="abs_", aliases=["absolute"])
+def abs(x: Any) -> Tensor:
+    """|x| elementwise."""
+    return Abs.apply(as_tensor(x))
 
 
 class Sin(Function):
@@ -319,6 +521,12 @@ class Sin(Function):
         return (grad * Cos.call(x),)
 
 
+@op(inplace="sin_")
+def sin(x: Any) -> Tensor:
+    """sin x elementwise (radians)."""
+    return Sin.apply(float_input(x))
+
+
 class Cos(Function):
     """d(cos x)/dx = -sin x"""
 
@@ -331,6 +539,12 @@ class Cos(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return (-(grad * Sin.call(x)),)
+
+
+@op(inplace="cos_")
+def cos(x: Any) -> Tensor:
+    """cos x elementwise (radians)."""
+    return Cos.apply(float_input(x))
 
 
 class Tanh(Function):
@@ -346,6 +560,12 @@ class Tanh(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return (grad * (1 - out * out),)
+
+
+@op(inplace="tanh_")
+def tanh(x: Any) -> Tensor:
+    """tanh x elementwise."""
+    return Tanh.apply(float_input(x))
 
 
 class Sigmoid(Function):
@@ -364,98 +584,10 @@ class Sigmoid(Function):
         return (grad * out * (1 - out),)
 
 
-# erf by W. J. Cody's rational Chebyshev approximations ("Rational Chebyshev approximations for the error
-# function", Math. Comp. 23 (1969) 631-637; coefficients as in his SPECFUN routine CALERF), in three ranges of
-# y = |x|:  erf x = x·R₁(x²) for y < 0.5,  erfc y = e^(-y²)·R₂(y) for 0.5 <= y < 4,  and
-# erfc y = e^(-y²)/y·(1/√π - R₃(1/y²)/y²) for y >= 4. Their approximation error is far below float64's
-# rounding: the result is within a few ulp of math.erf. Coefficients are listed highest degree first.
-_ERF_SMALL = (
-    (1.85777706184603153e-1, 3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02,
-     3.20937758913846947e03),
-    (1.0, 2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03, 2.84423683343917062e03),
-)  # fmt: skip
-_ERFC_MID = (
-    (2.15311535474403846e-8, 5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01,
-     2.98635138197400131e02, 8.81952221241769090e02, 1.71204761263407058e03, 2.05107837782607147e03,
-     1.23033935479799725e03),
-    (1.0, 1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02, 1.62138957456669019e03,
-     3.29079923573345963e03, 4.36261909014324716e03, 3.43936767414372164e03, 1.23033935480374942e03),
-)  # fmt: skip
-_ERFC_TAIL = (
-    (1.63153871373020978e-2, 3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1,
-     1.60837851487422766e-2, 6.58749161529837803e-4),
-    (1.0, 2.56852019228982242e00, 1.87295284992346725e00, 5.27905102951428412e-1, 6.05183413124413191e-2,
-     2.33520497626869185e-3),
-)  # fmt: skip
-_INV_SQRT_PI = 1 / math.sqrt(math.pi)
-# Beyond this, erfc y < 2.2e-17 is below half an ulp of 1: erf is exactly ±1 in float64.
-_ERF_IS_ONE = 6.0
-# Elements per block: a 1e6-element erf runs ~3x faster in blocks of 2**16, whose temporaries stay in the
-# CPU cache and reuse freed memory, than as whole arrays that fault in fresh pages for every temporary.
-_ERF_BLOCK = 1 << 16
-_ERF_FEW = 256  # up to this many elements, math.erf one by one is faster (measured: 64 elements 7 us vs 43 us)
-
-
-def _rational(t: np.ndarray, coefficients: tuple[tuple[float, ...], tuple[float, ...]]) -> np.ndarray:
-    """P(t)/Q(t) by Horner's rule, in place on two buffers (P and Q have the same degree here)."""
-    p_coefficients, q_coefficients = coefficients
-    p = t * p_coefficients[0]
-    p += p_coefficients[1]
-    q = t * q_coefficients[0]
-    q += q_coefficients[1]
-    for a, b in zip(p_coefficients[2:], q_coefficients[2:]):
-        p *= t
-        p += a
-        q *= t
-        q += b
-    p /= q
-    return p
-
-
-def _erf_block(x: np.ndarray) -> np.ndarray:
-    """erf of a 1-d float64 array by Cody's three approximations (see _ERF_SMALL)."""
-    out = np.sign(x)  # ±1 where |x| >= 6 (±inf included), nan for nan; the three ranges are filled below
-    y = np.abs(x)
-    small, below_4 = y < 0.5, y < 4.0
-    # Each range is gathered (integer indices: faster than boolean masks) so no element is computed twice.
-    i = small.nonzero()[0]
-    if i.size:
-        t = x[i]
-        r = _rational(t * t, _ERF_SMALL)
-        r *= t
-        out[i] = r
-    i = (below_4 ^ small).nonzero()[0]
-    if i.size:
-        t = y[i]
-        erfc = _rational(t, _ERFC_MID)
-        # e^(-y²) carries x²'s rounding error (relative ~y²·1e-16), scaled down by erfc <= 0.48 in 1 - erfc
-        erfc *= np.exp(-(t * t))
-        out[i] = np.copysign(1.0 - erfc, x[i])
-    i = ((y < _ERF_IS_ONE) ^ below_4).nonzero()[0]
-    if i.size:
-        t = y[i]
-        z = 1.0 / (t * t)
-        r = _rational(z, _ERFC_TAIL)
-        r *= z
-        erfc = (_INV_SQRT_PI - r) / t * np.exp(-(t * t))
-        out[i] = np.copysign(1.0 - erfc, x[i])
-    return out
-
-
-def _erf_array(x: np.ndarray) -> np.ndarray:
-    """erf elementwise, vectorized, to float64 accuracy; computed in float64 and returned in x's dtype."""
-    x = np.asarray(x)  # 0-d arithmetic gives NumPy scalars (GELU passes x / √2)
-    if x.size <= _ERF_FEW:
-        # The vectorized path costs ~40 NumPy calls whatever the size; a few elements are cheaper one by one.
-        return np.array([math.erf(v) for v in x.reshape(-1).tolist()], dtype=x.dtype).reshape(x.shape)
-    flat = np.asarray(x, dtype=np.float64).reshape(-1)  # a 0-d input becomes one element
-    if flat.size <= _ERF_BLOCK:
-        out = _erf_block(flat)
-    else:
-        out = np.empty_like(flat)
-        for start in range(0, flat.size, _ERF_BLOCK):
-            out[start : start + _ERF_BLOCK] = _erf_block(flat[start : start + _ERF_BLOCK])
-    return out.reshape(x.shape).astype(x.dtype, copy=False)
+@op(inplace="sigmoid_")
+def sigmoid(x: Any) -> Tensor:
+    """σ(x) = 1 / (1 + e⁻ˣ) elementwise, stable for any x."""
+    return Sigmoid.apply(float_input(x))
 
 
 class Erf(Function):
@@ -465,21 +597,48 @@ class Erf(Function):
 
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return _erf_array(x)
+        return erf_array(x)
 
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return (grad * (2 / math.sqrt(math.pi)) * Exp.call(-(x * x)),)
 
 
+@op()
+def erf(x: Any) -> Tensor:
+    """The error function elementwise, to float64 accuracy."""
+    return Erf.apply(float_input(x))
+
+
 # ----- activations --------------------------------------------------------------------------------
+
+
+class Indicator(Function):
+    """d 𝟙[x > 0]/dx = 0: a step, 1 where the condition holds and 0 elsewhere
+
+    What ReLU's and LeakyReLU's rules multiply by. As an op (not a constant mask) it makes their gradients
+    depend on x under create_graph, as PyTorch's do, although its own derivative is 0.
+    """
+
+    symbol = "𝟙"
+    CONDITIONS: ClassVar[dict[str, Any]] = {"> 0": np.greater, "!= 0": np.not_equal}
+
+    @property
+    def label(self) -> str:
+        return f"𝟙[x {self.condition}]"
+
+    def forward(ctx, x, condition):
+        ctx.condition = condition
+        return Indicator.CONDITIONS[condition](x, 0).astype(x.dtype)
+
+    def backward(ctx, grad):
+        return (zero_gradient(grad),)
 
 
 class ReLU(Function):
     """d(max(x,0))/dx = 0 if x <= 0 else 1 (1 at NaN too: the gradient passes, as in PyTorch)"""
 
     symbol = "relu"
-
     can_reuse_grad = True
 
     def forward(ctx, x):
@@ -491,13 +650,21 @@ class ReLU(Function):
 
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
+        if isinstance(out, Tensor):  # create_graph: the mask as an op of the output, as PyTorch records it
+            return (grad * Indicator.call(out, "!= 0"),)
         # The output is >= 0 or NaN, so out != 0 is "not (out <= 0)" in one comparison: it differs from
         # out > 0 only at NaN, where PyTorch passes the gradient (a NaN then reaches the parameters
         # instead of turning into 0).
-        passes = (out.data if isinstance(out, Tensor) else out) != 0
+        passes = out != 0
         if ctx.grad_is_free:  # mask it in place: no new (batch, features) buffer per layer (bench case 1)
             return (np.multiply(grad, passes, out=grad),)
         return (grad * passes,)
+
+
+@op(inplace="relu_")
+def relu(x: Any) -> Tensor:
+    """max(x, 0) elementwise."""
+    return ReLU.apply(as_tensor(x))
 
 
 class LeakyReLU(Function):
@@ -511,12 +678,19 @@ class LeakyReLU(Function):
 
     def forward(ctx, x, negative_slope):
         ctx.negative_slope = negative_slope
-        positive = x > 0
-        ctx.slope = np.where(positive, 1, negative_slope).astype(x.dtype)
-        return np.where(positive, x, x * negative_slope)
+        ctx.save_for_backward(x)
+        return np.where(x > 0, x, x * negative_slope)
 
     def backward(ctx, grad):
-        return (grad * ctx.slope,)
+        (x,) = ctx.saved_tensors
+        positive = Indicator.call(x, "> 0")
+        return (grad * (ctx.negative_slope + (1 - ctx.negative_slope) * positive),)
+
+
+@op()
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
+    """x where x > 0, negative_slope·x elsewhere."""
+    return LeakyReLU.apply(float_input(x), float(negative_slope))
 
 
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
@@ -537,7 +711,7 @@ class GELU(Function):
         ctx.save_for_backward(x)
         if approximate == "tanh":
             return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3)))
-        return 0.5 * x * (1 + _erf_array(x / math.sqrt(2)))
+        return 0.5 * x * (1 + erf_array(x / math.sqrt(2)))
 
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
@@ -548,6 +722,14 @@ class GELU(Function):
             cdf = 0.5 * (1 + Erf.call(x / math.sqrt(2)))
             slope = cdf + x * _INV_SQRT_2PI * Exp.call(-0.5 * x * x)
         return (grad * slope,)
+
+
+@op()
+def gelu(x: Any, approximate: str = "none") -> Tensor:
+    """GELU: x·Φ(x) exactly (approximate='none') or with PyTorch's tanh approximation ('tanh')."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return GELU.apply(float_input(x), approximate)
 
 
 class SiLU(Function):
@@ -565,6 +747,12 @@ class SiLU(Function):
         return (grad * s * (1 + x * (1 - s)),)
 
 
+@op()
+def silu(x: Any) -> Tensor:
+    """x·σ(x) elementwise (also called swish)."""
+    return SiLU.apply(float_input(x))
+
+
 class Softplus(Function):
     """d(ln(1+e^(βx))/β)/dx = σ(βx)  (linear, slope 1, where βx > threshold, as PyTorch)"""
 
@@ -575,18 +763,25 @@ class Softplus(Function):
         return call_label(self.symbol, beta=self.beta if self.beta != 1 else None)
 
     def forward(ctx, x, beta, threshold):
-        ctx.beta = beta
-        ctx.linear = (x * beta > threshold).astype(x.dtype)
+        ctx.beta, ctx.threshold = beta, threshold
         ctx.save_for_backward(x)
-        return np.where(ctx.linear > 0, x, np.logaddexp(0, x * beta) / beta)
+        return np.where(x * beta > threshold, x, np.logaddexp(0, x * beta) / beta)
 
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return (grad * (Sigmoid.call(x * ctx.beta) * (1 - ctx.linear) + ctx.linear),)
+        x_data = x.data if isinstance(x, Tensor) else x
+        linear = (x_data * ctx.beta > ctx.threshold).astype(x_data.dtype)
+        return (grad * (Sigmoid.call(x * ctx.beta) * (1 - linear) + linear),)
+
+
+@op()
+def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """ln(1 + e^(βx)) / β, a smooth ReLU; linear where βx > threshold (as PyTorch)."""
+    return Softplus.apply(float_input(x), float(beta), float(threshold))
 
 
 class Clamp(Function):
-    """d(clamp(x, lo, hi))/dx = 1 where lo <= x <= hi, else 0"""
+    """d clamp(x, lo, hi)/dx = 1 where lo <= x <= hi, else 0;  d/dlo = 1 where x < lo;  d/dhi = 1 where x > hi"""
 
     symbol = "clamp"
 
@@ -594,46 +789,92 @@ class Clamp(Function):
     def label(self) -> str:
         return call_label(self.symbol, min=self.low, max=self.high)
 
-    def forward(ctx, x, low, high):
-        ctx.low, ctx.high = low, high
-        inside = np.ones(x.shape, dtype=bool)
-        if low is not None:
-            inside &= x >= low
-        if high is not None:
-            inside &= x <= high
-        ctx.mask = inside
-        return np.clip(x, low, high)
+    def forward(ctx, x, low=None, high=None):
+        # Numbers as bounds are settings (shown in the label); Tensor bounds are inputs with gradients.
+        ctx.low = low if not isinstance(low, np.ndarray) else None
+        ctx.high = high if not isinstance(high, np.ndarray) else None
+        tensor_bounds = [b if isinstance(b, np.ndarray) else None for b in (low, high)]
+        ctx.save_for_backward(x, *tensor_bounds)
+        out = x if low is None else np.maximum(x, low)
+        return out if high is None else np.minimum(out, high)  # min > max gives max everywhere, as in PyTorch
 
     def backward(ctx, grad):
-        return (grad * ctx.mask,)
+        x, low, high = ctx.saved_tensors
+        x = x.data if isinstance(x, Tensor) else x
+        low_value, high_value = (b.data if isinstance(b, Tensor) else b for b in (low, high))
+        low_value = ctx.low if low_value is None else low_value
+        high_value = ctx.high if high_value is None else high_value
+        inside = np.ones(x.shape, dtype=bool)
+        below = above = None
+        if low_value is not None:
+            below = x < low_value
+            inside = inside & ~below
+        if high_value is not None:
+            above = x > high_value
+            inside = inside & ~above
+            if below is not None:
+                below = below & ~above  # where min > max the result is max: only max gets the gradient
+        grads = [grad * inside]
+        for bound, mask in ((low, below), (high, above)):
+            if isinstance(bound, np.ndarray | Tensor):
+                grads.append(grad * mask)
+        return tuple(grads)
+
+
+@op(inplace="clamp_", aliases=["clip"])
+def clamp(x: Any, min: Any = None, max: Any = None) -> Tensor:
+    """Limit values to [min, max]; either bound may be None, a number or a Tensor (then it gets a gradient)."""
+    if min is None and max is None:
+        raise ValueError("clamp: give at least one of min= and max=")
+    bounds = [b for b in (min, max) if b is not None]
+    if any(isinstance(b, Tensor) for b in bounds):
+        tensors = promote("clamp", x, *bounds)
+        x, rest = tensors[0], iter(tensors[1:])
+        low = next(rest) if min is not None else None
+        high = next(rest) if max is not None else None
+        for bound in (low, high):
+            if bound is not None:
+                broadcast_shape("clamp", x.shape, bound.shape)
+        return Clamp.apply(x, low, high)
+    x = as_tensor(x)
+    if x.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
+        x = Tensor._wrap(x.data.astype(DEFAULT_FLOAT))  # an integer tensor clamped to float bounds is float32
+    return Clamp.apply(x, min, max)
 
 
 class Maximum(Function):
     """d max(x,y)/dx = 1 where x > y, 1/2 where x = y (ties share, as PyTorch), else 0"""
 
     symbol = "maximum"
+    pick, x_wins = np.maximum, np.greater
 
     def forward(ctx, x, y):
-        weight_x = (x > y) + 0.5 * (x == y)
-        ctx.weights = weight_x.astype(np.result_type(x, y)), x.shape, y.shape
-        return np.maximum(x, y)
+        ctx.save_for_backward(x, y)
+        return ctx.pick(x, y)
 
     def backward(ctx, grad):
-        weight_x, x_shape, y_shape = ctx.weights
-        return unbroadcast(grad * weight_x, x_shape), unbroadcast(grad * (1 - weight_x), y_shape)
+        x, y = (v.data if isinstance(v, Tensor) else v for v in ctx.saved_tensors)
+        weight_x = (ctx.x_wins(x, y) + 0.5 * (x == y)).astype(grad.dtype)
+        return grad * weight_x, grad * (1 - weight_x)
 
 
-class Minimum(Function):
+@op()
+def maximum(x: Any, y: Any) -> Tensor:
+    """The larger of x and y elementwise; ties share the gradient equally, as in PyTorch."""
+    return Maximum.apply(*binary_operands("maximum", x, y))
+
+
+class Minimum(Maximum):
     """d min(x,y)/dx = 1 where x < y, 1/2 where x = y, else 0"""
 
     symbol = "minimum"
+    pick, x_wins = np.minimum, np.less
 
-    def forward(ctx, x, y):
-        weight_x = (x < y) + 0.5 * (x == y)
-        ctx.weights = weight_x.astype(np.result_type(x, y)), x.shape, y.shape
-        return np.minimum(x, y)
 
-    backward = Maximum.backward
+@op()
+def minimum(x: Any, y: Any) -> Tensor:
+    """The smaller of x and y elementwise; ties share the gradient equally, as in PyTorch."""
+    return Minimum.apply(*binary_operands("minimum", x, y))
 
 
 class Where(Function):
@@ -642,12 +883,32 @@ class Where(Function):
     symbol = "where"
 
     def forward(ctx, x, y, condition):
-        ctx.condition, ctx.shapes = condition, (x.shape, y.shape)
+        ctx.save_for_backward(condition)
         return np.where(condition, x, y)
 
     def backward(ctx, grad):
-        x_shape, y_shape = ctx.shapes
-        return unbroadcast(grad * ctx.condition, x_shape), unbroadcast(grad * ~ctx.condition, y_shape)
+        (condition,) = ctx.saved_tensors
+        condition = condition.data if isinstance(condition, Tensor) else condition
+        return grad * condition, grad * ~condition
+
+
+@op(method=False)
+def where(condition: Any, x: Any, y: Any) -> Tensor:
+    """Elementwise `x if condition else y`; the gradient flows to the branch that was chosen."""
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != bool:
+        raise TypeError(f"where: condition must be a bool tensor (e.g. x > 0), got {cond.dtype}")
+    x, y = binary_operands("where", x, y)
+    try:
+        np.broadcast_shapes(cond.shape, x.shape, y.shape)
+    except ValueError:
+        raise ShapeError(
+            f"where: condition {cond.shape}, x {x.shape} and y {y.shape} cannot be broadcast together"
+        ) from None
+    return Where.apply(x, y, cond)
+
+
+# ----- dtypes -------------------------------------------------------------------------------------
 
 
 class Cast(Function):
@@ -660,11 +921,11 @@ class Cast(Function):
         return f"to {self.dtype}"
 
     def forward(ctx, x, dtype):
-        ctx.source_dtype, ctx.dtype = x.dtype, np.dtype(dtype)
+        ctx.dtype = dtype
         return x.astype(dtype)
 
     def backward(ctx, grad):
-        return (grad.astype(ctx.source_dtype),)
+        return (grad,)  # the walk casts it to the input's dtype
 
 
 class Clone(Function):
@@ -679,207 +940,17 @@ class Clone(Function):
         return (grad,)
 
 
-# ----- the public functions -----------------------------------------------------------------------
+@op()
+def clone(x: Any) -> Tensor:
+    """A differentiable copy with its own data."""
+    return Clone.apply(as_tensor(x))
 
 
-def add(x: Any, y: Any) -> Tensor:
-    return Add.apply(*binary_operands("add", x, y))
-
-
-def sub(x: Any, y: Any) -> Tensor:
-    return Sub.apply(*binary_operands("sub", x, y))
-
-
-def mul(x: Any, y: Any) -> Tensor:
-    return Mul.apply(*binary_operands("mul", x, y))
-
-
-def div(x: Any, y: Any) -> Tensor:
-    x, y = binary_operands("div", x, y)
-    if x.dtype.kind != "f":  # true division of integers gives float32, as PyTorch
-        x, y = x.astype(np.float32), y.astype(np.float32)
-    return Div.apply(x, y)
-
-
-def neg(x: Any) -> Tensor:
-    return Neg.apply(as_tensor(x))
-
-
-def pow(x: Any, exponent: Any) -> Tensor:
-    """x ** exponent; a Python-number exponent is a constant, a Tensor exponent gets a gradient too."""
-    if isinstance(exponent, np.generic) and exponent.ndim == 0 and exponent.dtype.kind in "iuf":
-        exponent = exponent.item()  # a NumPy scalar is a weak scalar too: x (float32) ** np.float64(2) stays float32
-    if isinstance(x, Tensor) and isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
-        if x.dtype.kind in "biu":
-            if isinstance(exponent, float):
-                x = x.astype(np.float32)  # int tensor ** 0.5 is float32, as PyTorch
-            elif exponent < 0:
-                raise ValueError(
-                    f"pow: {x.dtype} tensor (shape {x.shape}) to a negative integer power ({exponent}) is not "
-                    "allowed, as in PyTorch (the result would not be an integer); cast to float first: "
-                    f"x.float() ** {exponent}, or use a float exponent: x ** {float(exponent)}"
-                )
-            elif x.dtype.kind == "b":
-                x = x.astype(np.int64)  # bool tensor ** 2 is int64, as PyTorch (NumPy gives int8)
-        return PowScalar.apply(x, exponent)
-    return Pow.apply(*binary_operands("pow", x, exponent))
-
-
-def _integer_division_check(op: str, x: Tensor, y: Tensor) -> None:
-    """Integer floor division and remainder by 0 raise, as in PyTorch (and Python); bool with bool is undefined."""
-    if x.dtype.kind == "f":  # binary_operands made both float if either is
-        return
-    if x.dtype.kind == "b" and y.dtype.kind == "b":
-        raise TypeError(
-            f"{op}: not defined for two bool tensors, as in PyTorch; cast one to an integer or float dtype first "
-            "(x.astype('int64'))"
-        )
-    if not y.data.all():
-        raise ZeroDivisionError(
-            f"{op}: integer division by zero (the {y.dtype} divisor of shape {y.shape} contains 0), an error for "
-            "integers as in PyTorch; use float tensors (x.float()) to get inf/nan there, or replace the zeros first"
-        )
-
-
-def floor_divide(x: Any, y: Any) -> Tensor:
-    """x // y: the floor of x / y, as Python's // (and torch.floor_divide), with NumPy broadcasting.
-
-    Like PyTorch, it has no derivative: the result of inputs that require grad is recorded, and a backward
-    pass that reaches it raises (PyTorch's "derivative for aten::floor_divide is not implemented"), instead
-    of returning the zeros that would hide a mistake. Detach the operands to use the quotient as a constant.
-    """
-    x, y = binary_operands("floor_divide", x, y)
-    _integer_division_check("floor_divide", x, y)
-    return FloorDivide.apply(x, y)
-
-
-def remainder(x: Any, y: Any) -> Tensor:
-    """x % y = x - floor(x/y)·y, whose sign follows the divisor y, as Python's % (and torch.remainder).
-
-    Gradients as in PyTorch: 1 for x and -floor(x/y) for y. Also for a Python number as the dividend
-    (7.0 % y), where PyTorch's remainder(Scalar, Tensor) implements no derivative and raises instead.
-    """
-    x, y = binary_operands("remainder", x, y)
-    _integer_division_check("remainder", x, y)
-    return Remainder.apply(x, y)
-
-
-def _float_input(op: str, x: Any) -> Tensor:
-    x = as_tensor(x)
-    if x.dtype.kind != "f":
-        return x.astype(np.float32)  # exp(int tensor) is float32, as PyTorch
-    return x
-
-
-def exp(x: Any) -> Tensor:
-    return Exp.apply(_float_input("exp", x))
-
-
-def log(x: Any) -> Tensor:
-    return Log.apply(_float_input("log", x))
-
-
-def log1p(x: Any) -> Tensor:
-    return Log1p.apply(_float_input("log1p", x))
-
-
-def expm1(x: Any) -> Tensor:
-    return Expm1.apply(_float_input("expm1", x))
-
-
-def sqrt(x: Any) -> Tensor:
-    return Sqrt.apply(_float_input("sqrt", x))
-
-
-def abs(x: Any) -> Tensor:
-    return Abs.apply(as_tensor(x))
-
-
-def sin(x: Any) -> Tensor:
-    return Sin.apply(_float_input("sin", x))
-
-
-def cos(x: Any) -> Tensor:
-    return Cos.apply(_float_input("cos", x))
-
-
-def tanh(x: Any) -> Tensor:
-    return Tanh.apply(_float_input("tanh", x))
-
-
-def sigmoid(x: Any) -> Tensor:
-    return Sigmoid.apply(_float_input("sigmoid", x))
-
-
-def erf(x: Any) -> Tensor:
-    return Erf.apply(_float_input("erf", x))
-
-
-def relu(x: Any) -> Tensor:
-    return ReLU.apply(as_tensor(x))
-
-
-def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
-    return LeakyReLU.apply(_float_input("leaky_relu", x), float(negative_slope))
-
-
-def gelu(x: Any, approximate: str = "none") -> Tensor:
-    """GELU: x·Φ(x) exactly (approximate='none') or with PyTorch's tanh approximation ('tanh')."""
-    if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return GELU.apply(_float_input("gelu", x), approximate)
-
-
-def silu(x: Any) -> Tensor:
-    return SiLU.apply(_float_input("silu", x))
-
-
-def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    return Softplus.apply(_float_input("softplus", x), float(beta), float(threshold))
-
-
-def clamp(x: Any, min: float | None = None, max: float | None = None) -> Tensor:
-    """Limit values to [min, max]; either bound may be None."""
-    if min is None and max is None:
-        raise ValueError("clamp: give at least one of min= and max=")
-    if min is not None and max is not None and min > max:
-        raise ValueError(f"clamp: min ({min}) is greater than max ({max})")
-    x = as_tensor(x)
-    if x.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
-        x = x.astype(np.float32)  # an integer tensor clamped to float bounds is float32, as PyTorch
-    return Clamp.apply(x, min, max)
-
-
-clip = clamp
-
-
-def maximum(x: Any, y: Any) -> Tensor:
-    return Maximum.apply(*binary_operands("maximum", x, y))
-
-
-def minimum(x: Any, y: Any) -> Tensor:
-    return Minimum.apply(*binary_operands("minimum", x, y))
-
-
-def where(condition: Any, x: Any, y: Any) -> Tensor:
-    """Elementwise `x if condition else y`; the gradient flows to the branch that was chosen."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
-    if cond.dtype != bool:
-        raise TypeError(f"where: condition must be a bool tensor (e.g. x > 0), got {cond.dtype}")
-    x, y = binary_operands("where", x, y)
-    try:
-        np.broadcast_shapes(cond.shape, x.shape, y.shape)
-    except ValueError:
-        raise ValueError(
-            f"where: condition {cond.shape}, x {x.shape} and y {y.shape} cannot be broadcast together"
-        ) from None
-    return Where.apply(x, y, cond)
-
-
+@op()
 def cast(x: Any, dtype: Any) -> Tensor:
-    """A copy of x in `dtype`; the gradient flows back between float dtypes only."""
+    """A copy of x in `dtype` (also when it already has it, as NumPy's astype); differentiable between floats."""
     x = as_tensor(x)
-    dtype = _dtype("astype", dtype)
+    dtype = to_dtype("cast", dtype)
     if dtype == x.dtype:
         return Clone.apply(x)
     if dtype.kind != "f" or x.dtype.kind != "f":
@@ -887,34 +958,168 @@ def cast(x: Any, dtype: Any) -> Tensor:
     return Cast.apply(x, dtype)
 
 
-def clone(x: Any) -> Tensor:
-    return Clone.apply(as_tensor(x))
+@op(export_as=False)
+def astype(x: Tensor, dtype: Any) -> Tensor:
+    """NumPy's name: a copy in another dtype (always a copy; `.to(dtype)` returns x itself when nothing changes)."""
+    return cast(x, to_dtype("astype", dtype))
 
 
-def _compare(op: str, ufunc: Any, x: Any, y: Any) -> Tensor:
-    x, y = binary_operands(op, x, y)
+@op(export_as=False)
+def to(x: Tensor, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False, **_: Any) -> Tensor:
+    """x in another dtype (PyTorch's .to): .to(engine.float64), .to("cpu"), .to("cpu", engine.float16),
+    .to(other_tensor). Returns x itself when nothing changes (copy=True forces a copy)."""
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif isinstance(arg, Device) or (isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps")):
+            device = arg
+        else:
+            dtype = arg
+    if device is not None:
+        Device(device)  # raises for anything but the CPU
+    target = x.dtype if dtype is None else to_dtype("to", dtype)
+    if target == x.dtype:
+        return Clone.apply(x) if copy else x
+    return cast(x, target)
+
+
+def _cast_method(name: str, dtype: np.dtype) -> None:
+    def method(self: Tensor) -> Tensor:
+        return self if self.dtype == dtype else cast(self, dtype)
+
+    method.__name__ = name
+    method.__doc__ = f"This tensor as {dtype} (itself when it already is), as PyTorch's .{name}()."
+    setattr(Tensor, name, method)
+
+
+for _name, _dtype in [("float", np.float32), ("double", np.float64), ("half", np.float16), ("long", np.int64),
+                      ("int", np.int32), ("short", np.int16), ("bool", np.bool_)]:  # fmt: skip
+    _cast_method(_name, np.dtype(_dtype))
+
+
+@op(export_as=False, method="type")
+def type_(x: Tensor, dtype: Any = None) -> Any:
+    """With a dtype: x in it (PyTorch's .type(dtype)); without: the dtype's name, e.g. 'float32'."""
+    return str(x.dtype) if dtype is None else to(x, dtype)
+
+
+class Fill(Function):
+    """d(x filled with v)/dx = 0,  d/dv = Σ of the gradient (v fills every element)"""
+
+    symbol = "fill"
+
+    def forward(ctx, x, value):
+        return np.full(x.shape, value, dtype=x.dtype)
+
+    def backward(ctx, grad):
+        # x's old values are gone: its gradient is 0 (zeros, not None, as PyTorch's fill_)
+        return (zero_gradient(grad), grad) if len(ctx.needs_input_grad) == 2 else (zero_gradient(grad),)
+
+
+def _fill_in_place(array: np.ndarray, value: Any) -> None:
+    array.fill(value.item() if isinstance(value, Tensor) else value)
+
+
+@op(method=False, export_as=False, inplace="fill_", inplace_fast=_fill_in_place)
+def _filled(x: Tensor, value: Any) -> Tensor:
+    """x's shape and dtype, every element `value` (a number or a 0-d Tensor): the out-of-place form of fill_."""
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise ShapeError(f"fill_: the value must be a number or a one-element tensor, got shape {value.shape}")
+        return Fill.apply(x, value.reshape(()).to(x.dtype))
+    return Fill.apply(x, value)
+
+
+def _zero_in_place(array: np.ndarray) -> None:
+    array.fill(0)
+
+
+@op(method=False, export_as=False, inplace="zero_", inplace_fast=_zero_in_place)
+def _zeroed(x: Tensor) -> Tensor:
+    """zeros in x's shape and dtype: the out-of-place form of zero_."""
+    return Fill.apply(x, 0)
+
+
+class Copy(Function):
+    """d(x overwritten by src)/dx = 0,  d/dsrc = the gradient (summed over src's broadcast dimensions)"""
+
+    symbol = "copy"
+
+    def forward(ctx, x, src):
+        return np.broadcast_to(src, x.shape).astype(x.dtype)
+
+    def backward(ctx, grad):
+        return zero_gradient(grad), grad
+
+
+def _copy_in_place(array: np.ndarray, src: Any) -> None:
+    source = src.data if isinstance(src, Tensor) else np.asarray(src)
+    try:
+        np.copyto(array, np.broadcast_to(source, array.shape), casting="unsafe")  # any dtype, as torch's copy_
+    except ValueError:
+        raise ShapeError(
+            f"copy_: cannot copy a value of shape {source.shape} into a tensor of shape {array.shape}"
+        ) from None
+
+
+@op(method=False, export_as=False, inplace="copy_", inplace_fast=_copy_in_place)
+def _copied(x: Tensor, src: Any) -> Tensor:
+    """x's shape and dtype with src's values (broadcast): the out-of-place form of copy_."""
+    src = as_tensor(src)
+    try:
+        fits = np.broadcast_shapes(src.shape, x.shape) == x.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(f"copy_: cannot copy a value of shape {src.shape} into a tensor of shape {x.shape}")
+    return Copy.apply(x, src)
+
+
+# ----- comparisons (no gradient) -------------------------------------------------------------------
+
+
+def _compare(op_name: str, ufunc: Any, x: Any, y: Any) -> Tensor:
+    x, y = binary_operands(op_name, x, y)
     return Tensor._wrap(np.asarray(ufunc(x.data, y.data)))
 
 
+@op(operators=["__eq__"])
 def eq(x: Any, y: Any) -> Tensor:
+    """x == y elementwise, as a bool tensor."""
     return _compare("eq", np.equal, x, y)
 
 
+@op(operators=["__ne__"])
 def ne(x: Any, y: Any) -> Tensor:
+    """x != y elementwise, as a bool tensor."""
     return _compare("ne", np.not_equal, x, y)
 
 
+@op(operators=["__lt__"], aliases=["less"])
 def lt(x: Any, y: Any) -> Tensor:
+    """x < y elementwise, as a bool tensor."""
     return _compare("lt", np.less, x, y)
 
 
+@op(operators=["__le__"], aliases=["less_equal"])
 def le(x: Any, y: Any) -> Tensor:
+    """x <= y elementwise, as a bool tensor."""
     return _compare("le", np.less_equal, x, y)
 
 
+@op(operators=["__gt__"], aliases=["greater"])
 def gt(x: Any, y: Any) -> Tensor:
+    """x > y elementwise, as a bool tensor."""
     return _compare("gt", np.greater, x, y)
 
 
+@op(operators=["__ge__"], aliases=["greater_equal"])
 def ge(x: Any, y: Any) -> Tensor:
+    """x >= y elementwise, as a bool tensor."""
     return _compare("ge", np.greater_equal, x, y)
+
+
+@op(method="__pos__", export_as=False)
+def positive(x: Tensor) -> Tensor:
+    """+x: x itself."""
+    return x

@@ -1,27 +1,49 @@
-"""Reductions: sum, mean, max/min, var/std, logsumexp, softmax, log_softmax, argmax/argmin, and the fused
-sum_of_squares over a sequence of tensors (an L2 penalty in one node).
+"""Reductions: sum, mean, max/min (with and without indices), var/std, logsumexp, softmax, log_softmax,
+argmax/argmin, and the fused sum_of_squares over a sequence of tensors (an L2 penalty in one node).
 
-`axis` is an int, a tuple of ints or None (all axes); `dim=` is accepted as PyTorch's alias.
-A reduction's backward reshapes the gradient to keepdims form and broadcasts it over the input.
+Arguments use PyTorch's names, `dim=` (an int, a tuple of ints or None for all) and `keepdim=`; NumPy's
+`axis=` and `keepdims=` are accepted as aliases. A reduction's backward reshapes the gradient to keepdim
+form and spreads it over the input.
 """
 
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
+from engine.dims import kept_shape, normalize_dim, normalize_dims, pick, reduced_shape
+from engine.dtypes import to_dtype
+from engine.errors import DimError, ShapeError
 from engine.function import Function, call_label
-from engine.ops._util import as_tensor, kept_shape, normalize_axes, reduced_shape
-from engine.ops.elementwise import Exp, _float_input
-from engine.ops.shape import Expand, _common_dtype
+from engine.operands import as_tensor, float_input, promote
+from engine.ops.elementwise import Exp, maximum, minimum
+from engine.ops.shape import Expand, ScatterAlong
+from engine.registry import export, op
 from engine.tensor import Tensor
+
+# What max(dim=...) / min(dim=...) return, as torch.return_types.max: unpack it or read .values / .indices.
+MaxResult = export(namedtuple("max", ["values", "indices"]), "MaxResult")
+MinResult = export(namedtuple("min", ["values", "indices"]), "MinResult")
+
+
+class Reduction(Function):
+    """What the reductions over `dim` share: the input's shape for backward, and the label 'sum(dim=1)'."""
+
+    @property
+    def label(self) -> str:
+        return call_label(self.symbol, dim=self.dim, keepdim=self.keepdim)
+
+    def remember(ctx, x: np.ndarray, dims: tuple[int, ...] | None, keepdim: bool) -> None:
+        ctx.in_shape, ctx.kept = x.shape, kept_shape(x.shape, dims)
+        ctx.dim, ctx.keepdim = dims, keepdim
 
 
 def _spread(grad: Any, kept: tuple[int, ...], in_shape: tuple[int, ...]) -> Any:
-    """A reduction's gradient (in keepdims form `kept`) spread over the input's shape.
+    """A reduction's gradient (in keepdim form `kept`) spread over the input's shape.
 
     On arrays (a normal backward) this fills a fresh buffer: ~5x cheaper than np.broadcast_to for
     small tensors, and a leaf can then keep it as its .grad without a copy (bench case 2: the moons
@@ -34,17 +56,12 @@ def _spread(grad: Any, kept: tuple[int, ...], in_shape: tuple[int, ...]) -> Any:
     return Expand.call(grad.reshape(kept), in_shape)
 
 
-class Reduction(Function):
-    """What the reductions over `axes` share: their label, e.g. 'sum(dim=1, keepdim=True)'."""
+def _dims(op_name: str, x: Tensor, dim: Any, axis: Any) -> tuple[int, ...] | None:
+    return normalize_dims(op_name, pick(op_name, "dim", dim, "axis", axis), x.ndim)
 
-    @property
-    def label(self) -> str:
-        return call_label(self.symbol, dim=self.dim, keepdim=self.keepdim)
 
-    def remember(ctx, x: np.ndarray, axes: tuple[int, ...] | None, keepdims: bool) -> None:
-        """Keep the input's shape and the reduction's settings (for backward and for the label)."""
-        ctx.in_shape, ctx.kept = x.shape, kept_shape(x.shape, axes)
-        ctx.dim, ctx.keepdim = axes, keepdims
+def _keep(op_name: str, keepdim: bool, keepdims: Any) -> bool:
+    return bool(pick(op_name, "keepdim", keepdim, "keepdims", keepdims, default=False))
 
 
 class Sum(Reduction):
@@ -52,12 +69,25 @@ class Sum(Reduction):
 
     symbol = "sum"
 
-    def forward(ctx, x, axes, keepdims):
-        ctx.remember(x, axes, keepdims)
-        return x.sum(axis=axes, keepdims=keepdims)  # the method skips np.sum's Python dispatch layer
+    def forward(ctx, x, dims, keepdim):
+        ctx.remember(x, dims, keepdim)
+        return x.sum(axis=dims, keepdims=keepdim)  # the method skips np.sum's Python dispatch layer
 
     def backward(ctx, grad):
         return (_spread(grad, ctx.kept, ctx.in_shape),)
+
+
+@op()
+def sum(
+    x: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = None, keepdims: Any = None
+) -> Tensor:
+    """Σ over `dim` (all of it by default); bool and integer tensors sum to int64, as in PyTorch."""
+    if dim is None and axis is None and not keepdim and keepdims is None and dtype is None and isinstance(x, Tensor):
+        return Sum.apply(x, None, False)  # loss.sum(), the commonest call: nothing to normalise or check
+    x = as_tensor(x)
+    if dtype is not None:
+        x = x.to(to_dtype("sum", dtype))
+    return Sum.apply(x, _dims("sum", x, dim, axis), _keep("sum", keepdim, keepdims))
 
 
 class Mean(Reduction):
@@ -65,16 +95,16 @@ class Mean(Reduction):
 
     symbol = "mean"
 
-    def forward(ctx, x, axes, keepdims):
-        ctx.remember(x, axes, keepdims)
+    def forward(ctx, x, dims, keepdim):
+        ctx.remember(x, dims, keepdim)
         ctx.count = x.size // (math.prod(ctx.kept) or 1) if x.size else 0  # math.prod: np.prod costs us
         if ctx.count == 0:  # the mean of nothing is nan, as in PyTorch (without NumPy's warnings)
             with np.errstate(invalid="ignore"):
-                return np.sum(x, axis=axes, keepdims=keepdims) / np.array(0, dtype=x.dtype)
+                return np.sum(x, axis=dims, keepdims=keepdim) / np.array(0, dtype=x.dtype)
         if x.dtype.itemsize < 4:  # float16: np.mean accumulates in float32, keep that accuracy
-            return np.mean(x, axis=axes, keepdims=keepdims)
+            return np.mean(x, axis=dims, keepdims=keepdim)
         # The sum divided by the count is what np.mean computes, without its ~3 us Python layer (bench case 2).
-        return x.sum(axis=axes, keepdims=keepdims) / ctx.count
+        return x.sum(axis=dims, keepdims=keepdim) / ctx.count
 
     def backward(ctx, grad):
         if isinstance(grad, Tensor):  # create_graph: recorded ops
@@ -83,29 +113,148 @@ class Mean(Reduction):
         return (np.divide(grad.reshape(ctx.kept), ctx.count, out=np.empty(ctx.in_shape, grad.dtype)),)
 
 
-class Max(Reduction):
-    """d(max x)/dx = 1/k at each of the k elements equal to the max, 0 elsewhere (like torch.amax)"""
+@op()
+def mean(
+    x: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = None, keepdims: Any = None
+) -> Tensor:
+    """The average over `dim` (all of it by default); integer tensors give float32."""
+    x = float_input(x) if dtype is None else as_tensor(x).to(to_dtype("mean", dtype))
+    return Mean.apply(x, _dims("mean", x, dim, axis), _keep("mean", keepdim, keepdims))
 
-    symbol = "max"
 
-    def forward(ctx, x, axes, keepdims, reduce=np.max):
-        ctx.remember(x, axes, keepdims)
-        out = reduce(x, axis=axes, keepdims=True)
-        hits = x == out
-        ctx.weights = (hits / hits.sum(axis=axes, keepdims=True)).astype(x.dtype)
-        return out if keepdims else out.reshape(reduced_shape(x.shape, axes))
+class Amax(Reduction):
+    """d(max x)/dx = 1/k at each of the k elements equal to the max, 0 elsewhere (ties share, as torch.amax)"""
+
+    symbol = "amax"
+    reduce = staticmethod(np.max)
+
+    def forward(ctx, x, dims, keepdim, name=None):
+        ctx.remember(x, dims, keepdim)
+        if name is not None:
+            ctx.symbol = name  # x.max() is amax over everything: it reads as "max"
+        out = ctx.reduce(x, axis=dims, keepdims=True)
+        ctx.save_for_backward(x, out)
+        return out if keepdim else out.reshape(reduced_shape(x.shape, dims))
 
     def backward(ctx, grad):
-        return (grad.reshape(ctx.kept) * ctx.weights,)
+        x, out = (v.data if isinstance(v, Tensor) else v for v in ctx.saved_tensors)
+        hits = x == out.reshape(ctx.kept)
+        weights = (hits / hits.sum(axis=ctx.dim, keepdims=True)).astype(x.dtype)
+        return (grad.reshape(ctx.kept) * weights,)
 
 
-class Min(Max):
-    """d(min x)/dx = 1/k at each of the k elements equal to the min, 0 elsewhere (like torch.amin)"""
+class Amin(Amax):
+    """d(min x)/dx = 1/k at each of the k elements equal to the min, 0 elsewhere (ties share, as torch.amin)"""
+
+    symbol = "amin"
+    reduce = staticmethod(np.min)
+
+
+def _check_nonempty_extremum(op_name: str, shape: tuple[int, ...], dims: tuple[int, ...] | None) -> None:
+    """max/min need an element in every slice they reduce: where torch.amax/amin raise, dagrad raises.
+
+    Only a reduced dimension of length 0 leaves nothing to take the max of; an empty dimension that is kept
+    just gives an empty result (torch.amax(torch.empty(0, 3), dim=1) has shape (0,)).
+    """
+    if dims is None:
+        raise ShapeError(
+            f"{op_name}: cannot reduce an empty tensor (shape {shape}) over all its dimensions: there is no "
+            f"{op_name}, as in PyTorch; give dim= to reduce only dimensions of nonzero length"
+        )
+    empty = [d for d in dims if shape[d] == 0]
+    if empty:
+        raise DimError(
+            f"{op_name}: cannot reduce dimension {empty[0]} of a tensor of shape {shape}: it has length 0, so "
+            f"there is no {op_name}, as in PyTorch; reduce only dimensions of nonzero length"
+        )
+
+
+def _extremum(op_name: str, function: type[Amax], x: Any, dim: Any, keepdim: bool, axis: Any, keepdims: Any) -> Tensor:
+    x = as_tensor(x)
+    dims = _dims(op_name, x, dim, axis)
+    if x.data.size == 0:
+        _check_nonempty_extremum(op_name, x.shape, dims)
+    return function.apply(x, dims, _keep(op_name, keepdim, keepdims), None if op_name.startswith("a") else op_name)
+
+
+@op()
+def amax(x: Any, dim: Any = (), keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
+    """The largest value over `dim` (an int or a tuple; all dimensions by default); ties share the gradient."""
+    return _extremum("amax", Amax, x, None if dim == () else dim, keepdim, axis, keepdims)
+
+
+@op()
+def amin(x: Any, dim: Any = (), keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
+    """The smallest value over `dim` (an int or a tuple; all dimensions by default); ties share the gradient."""
+    return _extremum("amin", Amin, x, None if dim == () else dim, keepdim, axis, keepdims)
+
+
+class MaxAlong(Reduction):
+    """d(max along dim)/dx = 1 at the index max(dim) returns (the first maximum), 0 elsewhere"""
+
+    symbol = "max"
+    arg = staticmethod(np.argmax)  # how max(dim) finds the indices it returns
+
+    def forward(ctx, x, dim, keepdim, indices):  # indices: the arg of the extremum, in keepdim form
+        ctx.remember(x, (dim,), keepdim)
+        ctx.save_for_backward(indices)
+        out = np.take_along_axis(x, indices, axis=dim)
+        return out if keepdim else out.squeeze(dim)
+
+    def backward(ctx, grad):
+        (indices,) = ctx.saved_tensors
+        indices = indices.data if isinstance(indices, Tensor) else indices
+        return (ScatterAlong.call(grad.reshape(ctx.kept), indices, ctx.dim[0], ctx.in_shape),)
+
+
+class MinAlong(MaxAlong):
+    """d(min along dim)/dx = 1 at the index min(dim) returns (the first minimum), 0 elsewhere"""
 
     symbol = "min"
+    arg = staticmethod(np.argmin)
 
-    def forward(ctx, x, axes, keepdims):
-        return Max.forward(ctx, x, axes, keepdims, reduce=np.min)
+
+def _extremum_along(
+    op_name: str, along: type[MaxAlong], result: type, pairwise: Any, everywhere: type[Amax],
+    x: Any, dim: Any, keepdim: bool, axis: Any, keepdims: Any,
+) -> Any:  # fmt: skip
+    if isinstance(dim, Tensor):  # torch.max(x, other): the elementwise maximum
+        return pairwise(x, dim)
+    dim = pick(op_name, "dim", dim, "axis", axis)
+    keepdim = _keep(op_name, keepdim, keepdims)
+    if dim is None:
+        if keepdim:
+            raise TypeError(f"{op_name}: keepdim= needs dim=; {op_name}() of the whole tensor has no dimension left")
+        return _extremum(op_name, everywhere, x, None, False, None, None)
+    if isinstance(dim, tuple | list):
+        raise TypeError(
+            f"{op_name}: takes one dim and returns (values, indices), as in PyTorch; for several dims use "
+            f"engine.a{op_name}(x, dim={tuple(dim)}) (values only)"
+        )
+    x = as_tensor(x)
+    d = normalize_dim(op_name, dim, x.ndim)
+    if x.ndim == 0:
+        values = x.clone() if not keepdim else x.reshape(1)
+        return result(values, Tensor._wrap(np.zeros(values.shape, np.int64)))
+    if x.shape[d] == 0:
+        _check_nonempty_extremum(op_name, x.shape, (d,))
+    indices = np.expand_dims(along.arg(x.data, axis=d), d)
+    values = along.apply(x, d, keepdim, indices)
+    return result(values, Tensor._wrap(indices if keepdim else indices.squeeze(d)))
+
+
+@op()
+def max(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Any:
+    """max(x): the largest value (a 0-d tensor). max(x, dim): (values, indices) along dim, as in PyTorch
+    (engine.MaxResult: unpack it or read .values/.indices); max(x, other_tensor): the elementwise maximum.
+    For several dims at once, amax."""
+    return _extremum_along("max", MaxAlong, MaxResult, maximum, Amax, x, dim, keepdim, axis, keepdims)
+
+
+@op()
+def min(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Any:
+    """min(x): the smallest value. min(x, dim): (values, indices) along dim. min(x, other): elementwise."""
+    return _extremum_along("min", MinAlong, MinResult, minimum, Amin, x, dim, keepdim, axis, keepdims)
 
 
 class LogSumExp(Reduction):
@@ -113,21 +262,75 @@ class LogSumExp(Reduction):
 
     symbol = "logsumexp"
 
-    def forward(ctx, x, axes, keepdims):
-        ctx.remember(x, axes, keepdims)
+    def forward(ctx, x, dims, keepdim):
+        ctx.remember(x, dims, keepdim)
         # initial=-inf: the max over an empty axis is -inf, and so is its logsumexp (log 0), as in PyTorch
-        shift = np.max(x, axis=axes, keepdims=True, initial=-np.inf)
+        shift = np.max(x, axis=dims, keepdims=True, initial=-np.inf)
         shift = np.where(np.isfinite(shift), shift, 0)  # all -inf rows stay -inf, not nan
         with np.errstate(divide="ignore"):  # log(0) = -inf for an all -inf or empty row is the right answer
-            out = np.log(np.sum(np.exp(x - shift), axis=axes, keepdims=True)) + shift
-        if not keepdims:
-            out = out.reshape(reduced_shape(x.shape, axes))
+            out = np.log(np.sum(np.exp(x - shift), axis=dims, keepdims=True)) + shift
+        if not keepdim:
+            out = out.reshape(reduced_shape(x.shape, dims))
         ctx.save_for_backward(x, out)
         return out
 
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
         return (grad.reshape(ctx.kept) * Exp.call(x - out.reshape(ctx.kept)),)
+
+
+@op()
+def logsumexp(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
+    """log Σ exp(x) over `dim`, computed stably (the max is subtracted first)."""
+    x = float_input(x)
+    return LogSumExp.apply(x, _dims("logsumexp", x, dim, axis), _keep("logsumexp", keepdim, keepdims))
+
+
+class Var(Reduction):
+    """d var(x)/dx = 2·(x - mean x) / (n - correction)"""
+
+    symbol = "var"
+
+    @property
+    def label(self) -> str:
+        return call_label(self.symbol, dim=self.dim, correction=self.correction if self.correction != 1 else None)
+
+    def forward(ctx, x, dims, keepdim, correction):
+        ctx.remember(x, dims, keepdim)
+        ctx.correction = correction
+        count = x.size // (math.prod(ctx.kept) or 1) if x.size else 0
+        ctx.divisor = count - correction if count > correction else 0  # as PyTorch: never a negative count
+        ctx.save_for_backward(x)
+        centered = x - x.mean(axis=dims, keepdims=True) if x.size else x
+        with np.errstate(invalid="ignore", divide="ignore"):  # correction >= n divides by 0: inf or nan
+            return (centered * centered).sum(axis=dims, keepdims=keepdim) / np.array(ctx.divisor, x.dtype)
+
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        centered = x - x.mean(axis=ctx.dim, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (grad.reshape(ctx.kept) * centered * (2 / ctx.divisor if ctx.divisor else np.inf),)
+
+
+def _correction(unbiased: Any, correction: Any) -> int:
+    if unbiased is not None and correction is not None:
+        raise TypeError("var/std: give correction= or unbiased=, not both")
+    if correction is not None:
+        return int(correction)
+    return 1 if unbiased is None else int(unbiased)  # unbiased=True is correction 1 (PyTorch's older name)
+
+
+@op()
+def var(
+    x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None,
+    axis: Any = None, keepdims: Any = None,
+) -> Tensor:  # fmt: skip
+    """Σ(x - mean)² / max(n - correction, 0); correction=1 (PyTorch's default) is the unbiased estimate.
+
+    As in PyTorch, correction >= n divides by 0 (inf or nan), never by a negative count."""
+    x = float_input(x)
+    dims = _dims("var", x, dim, axis)
+    return Var.apply(x, dims, _keep("var", keepdim, keepdims), _correction(unbiased, correction))
 
 
 class StdFromVar(Function):
@@ -147,6 +350,24 @@ class StdFromVar(Function):
         return (grad / (2 * out + zero) * ~zero,)
 
 
+@op()
+def std(
+    x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None,
+    axis: Any = None, keepdims: Any = None,
+) -> Tensor:  # fmt: skip
+    """√var(x); correction=1 by default, as PyTorch. A constant sample has gradient 0 (not nan), as PyTorch."""
+    return StdFromVar.apply(var(x, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims))
+
+
+def _single_dim(op_name: str, x: Tensor, dim: Any, axis: Any) -> int:
+    dim = pick(op_name, "dim", dim, "axis", axis)
+    if dim is None:
+        return -1 % x.ndim if x.ndim else 0  # PyTorch warns about an implicit dim; the last one is what it uses
+    if isinstance(dim, tuple | list):
+        raise DimError(f"{op_name}: takes a single dim, got {dim!r}")
+    return normalize_dim(op_name, dim, x.ndim)
+
+
 class Softmax(Function):
     """d softmax(x)ᵢ/dxⱼ = sᵢ(δᵢⱼ - sⱼ), so the VJP is s·(g - Σ g·s)"""
 
@@ -154,19 +375,26 @@ class Softmax(Function):
 
     @property
     def label(self) -> str:
-        return call_label(self.symbol, dim=self.axis)
+        return call_label(self.symbol, dim=self.dim)
 
-    def forward(ctx, x, axis):
-        ctx.axis = axis
-        # initial=-inf: an empty axis has no max, and its softmax is simply empty (as in PyTorch)
-        e = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf))
-        out = e / np.sum(e, axis=axis, keepdims=True)
+    def forward(ctx, x, dim):
+        ctx.dim = dim if x.ndim else None
+        # initial=-inf: an empty dim has no max, and its softmax is simply empty (as in PyTorch)
+        e = np.exp(x - np.max(x, axis=ctx.dim, keepdims=True, initial=-np.inf))
+        out = e / np.sum(e, axis=ctx.dim, keepdims=True)
         ctx.save_for_backward(out)
         return out
 
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return (out * (grad - (grad * out).sum(axis=ctx.axis, keepdims=True)),)
+        return (out * (grad - (grad * out).sum(axis=ctx.dim, keepdims=True)),)
+
+
+@op()
+def softmax(x: Any, dim: Any = None, dtype: Any = None, *, axis: Any = None) -> Tensor:
+    """exp(x) / Σ exp(x) along one dim (the last by default), stable for logits of any magnitude."""
+    x = float_input(x) if dtype is None else as_tensor(x).to(to_dtype("softmax", dtype))
+    return Softmax.apply(x, _single_dim("softmax", x, dim, axis))
 
 
 class LogSoftmax(Function):
@@ -176,19 +404,26 @@ class LogSoftmax(Function):
 
     @property
     def label(self) -> str:
-        return call_label(self.symbol, dim=self.axis)
+        return call_label(self.symbol, dim=self.dim)
 
-    def forward(ctx, x, axis):
-        ctx.axis = axis
-        shifted = x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+    def forward(ctx, x, dim):
+        ctx.dim = dim if x.ndim else None
+        shifted = x - np.max(x, axis=ctx.dim, keepdims=True, initial=-np.inf)
         # an empty tensor is its own log_softmax (and the log of its empty sum would warn)
-        out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True)) if x.size else shifted
+        out = shifted - np.log(np.sum(np.exp(shifted), axis=ctx.dim, keepdims=True)) if x.size else shifted
         ctx.save_for_backward(out)
         return out
 
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return (grad - Exp.call(out) * grad.sum(axis=ctx.axis, keepdims=True),)
+        return (grad - Exp.call(out) * grad.sum(axis=ctx.dim, keepdims=True),)
+
+
+@op()
+def log_softmax(x: Any, dim: Any = None, dtype: Any = None, *, axis: Any = None) -> Tensor:
+    """x - logsumexp(x) along one dim (the last by default), stable for logits of any magnitude."""
+    x = float_input(x) if dtype is None else as_tensor(x).to(to_dtype("log_softmax", dtype))
+    return LogSoftmax.apply(x, _single_dim("log_softmax", x, dim, axis))
 
 
 class SumOfSquares(Function):
@@ -233,42 +468,7 @@ class SumOfSquares(Function):
         )
 
 
-# ----- the public functions -----------------------------------------------------------------------
-
-
-def _check_nonempty_extremum(op: str, shape: tuple[int, ...], axes: tuple[int, ...] | None) -> None:
-    """max/min need an element in every slice they reduce: where torch.amax/amin raise, dagrad raises.
-
-    Only a reduced axis of length 0 leaves nothing to take the max of; an empty axis that is kept just
-    gives an empty result (torch.amax(torch.empty(0, 3), dim=1) has shape (0,)).
-    """
-    if axes is None:
-        raise ValueError(
-            f"{op}: cannot reduce an empty tensor (shape {shape}) over all its axes: there is no {op}, as in "
-            "PyTorch; give axis= to reduce only axes of nonzero length (the result is then empty)"
-        )
-    empty = [a for a in axes if shape[a] == 0]
-    if empty:
-        raise ValueError(
-            f"{op}: cannot reduce axis {empty[0]} of a tensor of shape {shape}: it has length 0, so there is no "
-            f"{op}, as in PyTorch; reduce only axes of nonzero length (the result is then empty)"
-        )
-
-
-def _reduce(op: str, function: type[Function], x: Any, axis: Any, keepdims: bool, dim: Any) -> Tensor:
-    x = as_tensor(x)
-    axes = normalize_axes(op, axis, x.ndim, dim)
-    if x.size == 0 and function in (Max, Min):
-        _check_nonempty_extremum(op, x.shape, axes)
-    return function.apply(x, axes, bool(keepdims))
-
-
-def sum(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
-    if axis is None and dim is None and keepdims is False and isinstance(x, Tensor):
-        return Sum.apply(x, None, False)  # loss.sum(), the commonest call: nothing to normalise or check
-    return _reduce("sum", Sum, x, axis, keepdims, dim)
-
-
+@op(method=False)
 def sum_of_squares(tensors: Iterable[Any]) -> Tensor:
     """Σ_k Σ_i x_k[i]² over tensors (any iterable, e.g. model.parameters()), as one 0-d Tensor and one node.
 
@@ -284,81 +484,32 @@ def sum_of_squares(tensors: Iterable[Any]) -> Tensor:
             "sum_of_squares: expects a non-empty sequence of tensors, e.g. model.parameters() or [w, b]; "
             "got an empty one"
         )
-    return SumOfSquares.apply(*_common_dtype(tensors))
+    return SumOfSquares.apply(*promote("sum_of_squares", *tensors))
 
 
-def mean(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
-    return _reduce("mean", Mean, _float_input("mean", x), axis, keepdims, dim)
-
-
-def max(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
-    """Largest value along axes (values only, like torch.amax); ties share the gradient equally."""
-    return _reduce("max", Max, x, axis, keepdims, dim)
-
-
-def min(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
-    return _reduce("min", Min, x, axis, keepdims, dim)
-
-
-def var(x: Any, axis: Any = None, correction: int = 1, keepdims: bool = False, *, dim: Any = None) -> Tensor:
-    """Σ(x - mean)² / max(n - correction, 0); correction=1 (PyTorch's default) is the unbiased estimate.
-
-    As in PyTorch, correction >= n divides by 0 (inf or nan), never by a negative count."""
-    x = _float_input("var", x)
-    axes = normalize_axes("var", axis, x.ndim, dim)
-    count = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
-    centered = x - mean(x, axes, keepdims=True)
-    divisor = count - correction if count > correction else 0  # not max(): here max is the reduction op
-    return sum(centered * centered, axes, keepdims) / divisor
-
-
-def std(x: Any, axis: Any = None, correction: int = 1, keepdims: bool = False, *, dim: Any = None) -> Tensor:
-    """√var(x); correction=1 by default, as PyTorch. A constant sample has gradient 0 (not nan), as PyTorch."""
-    return StdFromVar.apply(var(x, axis, correction, keepdims, dim=dim))
-
-
-def logsumexp(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
-    """log Σ exp(x), computed stably (the max is subtracted first)."""
-    return _reduce("logsumexp", LogSumExp, _float_input("logsumexp", x), axis, keepdims, dim)
-
-
-def _single_axis(op: str, x: Tensor, axis: Any, dim: Any) -> int:
-    axes = normalize_axes(op, axis if dim is None else None, x.ndim, dim)
-    if axes is None:
-        return -1 if x.ndim else None  # type: ignore[return-value]
-    if len(axes) != 1:
-        raise ValueError(f"{op}: takes a single axis, got {axis if dim is None else dim!r}")
-    return axes[0]
-
-
-def softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
-    """exp(x) / Σ exp(x) along one axis, stable for logits of any magnitude."""
-    x = _float_input("softmax", x)
-    return Softmax.apply(x, _single_axis("softmax", x, axis, dim))
-
-
-def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
-    """x - logsumexp(x) along one axis, stable for logits of any magnitude."""
-    x = _float_input("log_softmax", x)
-    return LogSoftmax.apply(x, _single_axis("log_softmax", x, axis, dim))
-
-
-def _arg(op: str, function: Any, x: Any, axis: Any, keepdims: bool, dim: Any) -> Tensor:
+def _arg(op_name: str, function: Any, x: Any, dim: Any, keepdim: bool, axis: Any, keepdims: Any) -> Tensor:
     x = as_tensor(x)
-    if x.size == 0:
-        raise ValueError(f"{op}: cannot take the {op} of an empty tensor (shape {x.shape})")
-    axes = normalize_axes(op, axis, x.ndim, dim)
-    if axes is not None and len(axes) != 1:
-        raise ValueError(f"{op}: takes a single axis or None, got {axis!r}")
-    out = function(x.data, axis=None if axes is None else axes[0], keepdims=keepdims)
+    if x.data.size == 0:
+        raise ValueError(f"{op_name}: cannot take the {op_name} of an empty tensor (shape {x.shape})")
+    dim = pick(op_name, "dim", dim, "axis", axis)
+    keepdim = _keep(op_name, keepdim, keepdims)
+    if isinstance(dim, tuple | list):
+        raise DimError(f"{op_name}: takes a single dim or None, got {dim!r}")
+    if dim is None:
+        out = function(x.data)
+        return Tensor._wrap(np.asarray(out, np.int64).reshape((1,) * x.ndim if keepdim else ()))
+    d = normalize_dim(op_name, dim, x.ndim)
+    out = function(x.data, axis=d if x.ndim else None, keepdims=keepdim and x.ndim > 0)
     return Tensor._wrap(np.asarray(out, dtype=np.int64))
 
 
-def argmax(x: Any, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None) -> Tensor:
-    """Index of the largest value (no gradient)."""
-    return _arg("argmax", np.argmax, x, axis, keepdims, dim)
+@op()
+def argmax(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
+    """Index of the largest value (of the flattened tensor without dim); no gradient."""
+    return _arg("argmax", np.argmax, x, dim, keepdim, axis, keepdims)
 
 
-def argmin(x: Any, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None) -> Tensor:
-    """Index of the smallest value (no gradient)."""
-    return _arg("argmin", np.argmin, x, axis, keepdims, dim)
+@op()
+def argmin(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
+    """Index of the smallest value (of the flattened tensor without dim); no gradient."""
+    return _arg("argmin", np.argmin, x, dim, keepdim, axis, keepdims)

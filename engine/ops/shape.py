@@ -1,5 +1,11 @@
-"""Shape ops: reshape, transpose, expand, indexing, cat and stack. They move values, never change them,
-so each backward moves the gradient back the same way."""
+"""Shape ops: reshape/view, transpose/permute, expand, squeeze/unsqueeze, flatten, indexing (x[i] and
+x[i] = v), cat, stack, gather. They move values, never change them, so each backward moves the gradient
+back the same way.
+
+Every shape op returns a new Tensor, also when nothing changes (`x.reshape(x.shape)`): hooks and
+retain_grad on the result then act on the result, not on x. Results that share x's memory (views) share
+its version counter, so an in-place change through either is seen by graphs that saved the other.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +15,15 @@ from typing import Any
 
 import numpy as np
 
+from engine.dims import normalize_dim, normalize_dims
+from engine.errors import DimError, ShapeError
 from engine.function import Function, call_label
-from engine.ops._util import as_tensor, normalize_axes, unbroadcast
-from engine.tensor import Tensor, _index_arrays
+from engine.operands import as_tensor, promote
+from engine.ops.elementwise import Clone
+from engine.registry import op, tensor_property
+from engine.tensor import Tensor
+
+# ----- reshape, view, flatten, squeeze, unsqueeze -------------------------------------------------
 
 
 class Reshape(Function):
@@ -21,32 +33,210 @@ class Reshape(Function):
 
     @property
     def label(self) -> str:
-        return call_label(self.symbol, *self.shape)
+        return self.shown or call_label(self.symbol, *self.shape)
 
-    def forward(ctx, x, shape):
-        ctx.in_shape, ctx.shape = x.shape, shape
+    def forward(ctx, x, shape, shown=None):
+        ctx.in_shape, ctx.shape, ctx.shown = x.shape, shape, shown
         return x.reshape(shape)
 
     def backward(ctx, grad):
         return (grad.reshape(ctx.in_shape),)
 
 
+def _sizes(op_name: str, sizes: tuple[Any, ...]) -> tuple[int, ...]:
+    """reshape(2, 3) and reshape((2, 3)) alike; sizes are ints."""
+    if len(sizes) == 1 and not isinstance(sizes[0], int | np.integer):
+        sizes = tuple(sizes[0])
+    if not all(isinstance(s, int | np.integer) and not isinstance(s, bool) for s in sizes):
+        raise TypeError(f"{op_name}: sizes must be ints, got {sizes!r}")
+    return tuple(int(s) for s in sizes)
+
+
+def _resolve(op_name: str, x: Tensor, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """`shape` with its -1 (if any) filled in, or a ShapeError."""
+    inferred = -1 in shape
+    known = math.prod(s for s in shape if s != -1)
+    # with a 0 among the given sizes the -1 could be anything: ambiguous (PyTorch refuses it too)
+    fits = known > 0 and x.data.size % known == 0 if inferred else known == x.data.size
+    if not fits or min(shape, default=0) < -1 or shape.count(-1) > 1:
+        raise ShapeError(
+            f"{op_name}: cannot reshape a tensor of shape {x.shape} ({x.data.size} elements) into {shape}"
+            + ("" if inferred else f" ({known} elements)")
+            + ("; the -1 is ambiguous next to a size 0" if inferred and known == 0 else "")
+        )
+    return tuple(x.data.size // known if s == -1 else s for s in shape)
+
+
+def _reshaped(x: Tensor, shape: tuple[int, ...], shown: str | None = None) -> Tensor:
+    return Reshape.apply(x, shape, shown)._share_version_with(x)
+
+
+@op()
+def reshape(x: Any, *shape: Any) -> Tensor:
+    """The same values in a new shape; one size may be -1 (inferred). A view when the memory allows it."""
+    x = as_tensor(x)
+    return _reshaped(x, _resolve("reshape", x, _sizes("reshape", shape)))
+
+
+@op(export_as=False)
+def view(x: Tensor, *shape: Any) -> Tensor:
+    """reshape that never copies (PyTorch's view): an error when the memory layout does not allow it."""
+    if len(shape) == 1 and not isinstance(shape[0], int | np.integer | tuple | list):
+        raise TypeError(f"view: dagrad views shapes only, got {shape[0]!r}; use .to(dtype) to convert")
+    target = _resolve("view", x, _sizes("view", shape))
+    try:
+        np.reshape(x.data, target, copy=False)
+    except ValueError:
+        raise ShapeError(
+            f"view: a tensor of shape {x.shape} with strides {x.data.strides} cannot be viewed as {target} without "
+            "copying (its elements are not laid out in that order, e.g. after a transpose); use .reshape(...) "
+            "instead, which copies when it must (or .contiguous().view(...))"
+        ) from None
+    return _reshaped(x, target, call_label("view", *target))
+
+
+@op(export_as=False)
+def contiguous(x: Tensor) -> Tensor:
+    """x with its elements laid out in row-major order: x itself when they already are, else a copy."""
+    return x if x.data.flags.c_contiguous else Clone.apply(x)
+
+
+@op()
+def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions start_dim..end_dim into one (all of them by default)."""
+    x = as_tensor(x)
+    if x.ndim == 0:
+        return _reshaped(x, (1,), "flatten")
+    start, end = normalize_dim("flatten", start_dim, x.ndim), normalize_dim("flatten", end_dim, x.ndim)
+    if start > end:
+        raise DimError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {x.shape}")
+    merged = math.prod(x.shape[start : end + 1])  # spelled out, not -1: ambiguous for an empty tensor
+    return _reshaped(x, x.shape[:start] + (merged,) + x.shape[end + 1 :], call_label("flatten", start_dim or None))
+
+
+@op()
+def unflatten(x: Any, dim: int, sizes: Sequence[int]) -> Tensor:
+    """Split dimension `dim` into `sizes` (one may be -1): the inverse of flatten."""
+    x = as_tensor(x)
+    d = normalize_dim("unflatten", dim, x.ndim)
+    sizes = _sizes("unflatten", (sizes,))
+    known = math.prod(s for s in sizes if s != -1)
+    if (
+        sizes.count(-1) > 1
+        or (-1 not in sizes and known != x.shape[d])
+        or (-1 in sizes and (known == 0 or x.shape[d] % known))
+    ):
+        raise ShapeError(f"unflatten: sizes {sizes} do not multiply to dimension {dim}'s length {x.shape[d]}")
+    sizes = tuple(x.shape[d] // known if s == -1 else s for s in sizes)
+    return _reshaped(x, x.shape[:d] + sizes + x.shape[d + 1 :], call_label("unflatten", dim, sizes))
+
+
+@op()
+def squeeze(x: Any, dim: Any = None, *, axis: Any = None) -> Tensor:
+    """Drop dimensions of size 1 (all of them, or those given; a given one of another size stays, as PyTorch)."""
+    x = as_tensor(x)
+    dims = normalize_dims("squeeze", dim if axis is None else axis, x.ndim)
+    drop = set(range(x.ndim)) if dims is None else set(dims)
+    shape = tuple(s for i, s in enumerate(x.shape) if not (i in drop and s == 1))
+    return _reshaped(x, shape, call_label("squeeze", dim))
+
+
+@op(aliases=["expand_dims"])
+def unsqueeze(x: Any, dim: int) -> Tensor:
+    """Insert a dimension of size 1 at `dim` (negative counts from the end of the result)."""
+    x = as_tensor(x)
+    if not isinstance(dim, int | np.integer) or not -(x.ndim + 1) <= dim <= x.ndim:
+        raise DimError(
+            f"unsqueeze: dim {dim} is out of range for a result with {x.ndim + 1} dimensions "
+            f"(expected to be in range [{-(x.ndim + 1)}, {x.ndim}])"
+        )
+    d = int(dim) % (x.ndim + 1)
+    return _reshaped(x, x.shape[:d] + (1,) + x.shape[d:], call_label("unsqueeze", dim))
+
+
+# ----- transpose, permute --------------------------------------------------------------------------
+
+
 class Transpose(Function):
-    """a permutation of axes: the gradient gets the inverse permutation"""
+    """a permutation of dimensions: the gradient gets the inverse permutation"""
 
     symbol = "permute"
 
     @property
     def label(self) -> str:
-        return "T" if self.axes is None else call_label(self.symbol, *self.axes)
+        return "T" if self.dims is None else call_label(self.symbol, *self.dims)
 
-    def forward(ctx, x, axes):
-        ctx.axes = axes
-        return np.transpose(x, axes)
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return np.transpose(x, dims)
 
     def backward(ctx, grad):
-        inverse = None if ctx.axes is None else tuple(np.argsort(ctx.axes))
+        inverse = None if ctx.dims is None else tuple(np.argsort(ctx.dims))
         return (Transpose.call(grad, inverse),)
+
+
+def _permuted(x: Tensor, dims: tuple[int, ...] | None) -> Tensor:
+    return Transpose.apply(x, dims)._share_version_with(x)
+
+
+@op()
+def permute(x: Any, *dims: Any) -> Tensor:
+    """The dimensions in the order `dims` (a permutation of 0..ndim-1; negative ones count from the end)."""
+    x = as_tensor(x)
+    dims = _sizes("permute", dims) if dims else ()
+    normalized = tuple(normalize_dim("permute", d, x.ndim) for d in dims)
+    if sorted(normalized) != list(range(x.ndim)):
+        raise DimError(f"permute: dims {dims} are not a permutation of the {x.ndim} dimensions of shape {x.shape}")
+    return _permuted(x, normalized)
+
+
+@op()
+def transpose(x: Any, dim0: Any = None, dim1: Any = None) -> Tensor:
+    """transpose(x, dim0, dim1) swaps two dimensions (PyTorch); transpose(x) reverses them all (NumPy), and
+    transpose(x, (2, 0, 1)) permutes them (NumPy's axes)."""
+    x = as_tensor(x)
+    if dim0 is None and dim1 is None:
+        return _permuted(x, None)
+    if dim1 is None:
+        if not isinstance(dim0, tuple | list):
+            raise TypeError(f"transpose: give two dims to swap (transpose(0, 1)) or a whole permutation, got {dim0!r}")
+        return permute(x, *dim0)
+    a, b = normalize_dim("transpose", dim0, x.ndim), normalize_dim("transpose", dim1, x.ndim)
+    dims = list(range(x.ndim))
+    dims[a], dims[b] = dims[b], dims[a]
+    return _permuted(x, tuple(dims))
+
+
+@op(aliases=["swapdims"])
+def swapaxes(x: Any, axis0: int, axis1: int) -> Tensor:
+    """Exchange two dimensions (NumPy's name for PyTorch's two-argument transpose)."""
+    return transpose(x, axis0, axis1)
+
+
+@op()
+def t(x: Any) -> Tensor:
+    """The transpose of a matrix (a 0-d or 1-d tensor is returned as a view of itself), as PyTorch's t()."""
+    x = as_tensor(x)
+    if x.ndim > 2:
+        raise DimError(f"t: expects a tensor with at most 2 dimensions, got shape {x.shape}; use transpose(d0, d1)")
+    return _permuted(x, None)
+
+
+@tensor_property("T")
+def _reversed_dims(x: Tensor) -> Tensor:
+    """The dimensions reversed (x.T)."""
+    return _permuted(x, None)
+
+
+@tensor_property("mT")
+def _matrix_transpose(x: Tensor) -> Tensor:
+    """The last two dimensions swapped (a batch of matrices transposed)."""
+    if x.ndim < 2:
+        raise DimError(f"mT: needs at least 2 dimensions, got shape {x.shape}")
+    return transpose(x, -2, -1)
+
+
+# ----- expand ------------------------------------------------------------------------------------
 
 
 class Expand(Function):
@@ -59,264 +249,90 @@ class Expand(Function):
         return call_label(self.symbol, *self.shape)
 
     def forward(ctx, x, shape):
-        ctx.in_shape, ctx.shape = x.shape, shape
+        ctx.shape = shape
         return np.broadcast_to(x, shape)
 
     def backward(ctx, grad):
-        return (unbroadcast(grad, ctx.in_shape),)
+        return (grad,)  # summed back to the input's shape by the walk (engine.autograd.fit_gradient)
 
 
-class GetItem(Function):
-    """x[index] picks elements: the gradient goes back to the picked positions (summed where repeated)"""
-
-    symbol = "[]"
-
-    @property
-    def label(self) -> str:
-        index = self.__dict__.get("index")  # released with the node when it held index arrays
-        return "[…]" if index is None else format_index(index)
-
-    def forward(ctx, x, index):
-        ctx.index, ctx.in_shape = index, x.shape
-        try:
-            return x[index]
-        except (IndexError, ValueError) as error:  # ValueError: a slice step of 0
-            raise type(error)(f"getitem: {error} (tensor shape {x.shape}, index {index!r})") from None
-
-    def backward(ctx, grad):
-        return (IndexAdd.call(grad, ctx.index, ctx.in_shape),)
-
-
-class IndexAdd(Function):
-    """zeros(shape) with `values` added at `index`: the gradient is grad[index] (the inverse of GetItem)"""
-
-    symbol = "index_add"
-
-    def forward(ctx, values, index, shape):
-        ctx.index = index
-        out = np.zeros(shape, dtype=values.dtype)
-        if _has_integer_array(index):
-            np.add.at(out, index, values)  # repeated indices accumulate
-        else:
-            out[index] = values
-        return out
-
-    def backward(ctx, grad):
-        return (GetItem.call(grad, ctx.index),)
-
-
-class Cat(Function):
-    """concatenation: each input's gradient is its slice of the output gradient"""
-
-    symbol = "cat"
-
-    @property
-    def label(self) -> str:
-        return call_label(self.symbol, dim=self.axis)
-
-    def forward(ctx, *arrays, axis):
-        ctx.axis = axis
-        ctx.bounds = np.cumsum([0] + [a.shape[axis] for a in arrays])
-        return np.concatenate(arrays, axis=axis)
-
-    def backward(ctx, grad):
-        lead = (slice(None),) * ctx.axis
-        return tuple(grad[(*lead, slice(lo, hi))] for lo, hi in zip(ctx.bounds[:-1], ctx.bounds[1:]))
-
-
-class Stack(Function):
-    """stacking: input i's gradient is the output gradient at position i along the new axis"""
-
-    symbol = "stack"
-
-    @property
-    def label(self) -> str:
-        return call_label(self.symbol, dim=self.axis)
-
-    def forward(ctx, *arrays, axis):
-        ctx.axis, ctx.count = axis, len(arrays)
-        return np.stack(arrays, axis=axis)
-
-    def backward(ctx, grad):
-        lead = (slice(None),) * ctx.axis
-        return tuple(grad[(*lead, i)] for i in range(ctx.count))
-
-
-# ----- the public functions -----------------------------------------------------------------------
-
-
-def _shape_tuple(shape: Any) -> tuple[int, ...]:
-    if isinstance(shape, (int, np.integer)):
-        return (int(shape),)
-    return tuple(int(s) for s in shape)
-
-
-def reshape(x: Any, shape: Any) -> Tensor:
-    """Same values in a new shape; one dimension may be -1 (inferred)."""
+@op(aliases=["broadcast_to"])
+def expand(x: Any, *sizes: Any) -> Tensor:
+    """Broadcast to `sizes` without copying; -1 keeps a dimension, new ones go in front (PyTorch's expand)."""
     x = as_tensor(x)
-    shape = _shape_tuple(shape)
-    if shape == x.shape:
-        return x
-    inferred = -1 in shape
-    known = math.prod(shape) if not inferred else math.prod(s for s in shape if s != -1)
-    # with a 0 among the given sizes the -1 could be anything: ambiguous (PyTorch refuses it too)
-    fits = known > 0 and x.size % known == 0 if inferred else known == x.size
-    if not fits or min(shape, default=0) < -1 or (inferred and shape.count(-1) > 1):
-        raise ValueError(
-            f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into {shape}"
-            + ("" if -1 in shape else f" ({known} elements)")
-            + ("; the -1 is ambiguous next to a size 0" if -1 in shape and known == 0 else "")
-        )
-    return Reshape.apply(x, shape)._share_version_with(x)
-
-
-def flatten(x: Any, start_axis: int = 0, end_axis: int = -1) -> Tensor:
-    """Merge axes start_axis..end_axis into one (all of them by default)."""
-    x = as_tensor(x)
-    if x.ndim == 0:
-        return reshape(x, (1,))
-    start, end = (normalize_axes("flatten", a, x.ndim)[0] for a in (start_axis, end_axis))  # type: ignore[index]
-    if start > end:
-        raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis} for shape {x.shape}")
-    return reshape(x, x.shape[:start] + (-1,) + x.shape[end + 1 :])
-
-
-def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
-    """Permute axes (reverse them when axes is None), like np.transpose."""
-    x = as_tensor(x)
-    if axes is not None:
-        axes = tuple(int(a) for a in axes)
-        if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)) or len(axes) != x.ndim:
-            raise ValueError(f"transpose: axes {axes} are not a permutation of the {x.ndim} axes of shape {x.shape}")
-        axes = tuple(a % x.ndim for a in axes)
-    if x.ndim < 2:
-        return x
-    return Transpose.apply(x, axes)._share_version_with(x)
-
-
-permute = transpose
-
-
-def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
-    """Exchange two axes (PyTorch's two-argument transpose)."""
-    x = as_tensor(x)
-    a, b = (normalize_axes("swapaxes", axis, x.ndim)[0] for axis in (axis1, axis2))  # type: ignore[index]
-    axes = list(range(x.ndim))
-    axes[a], axes[b] = axes[b], axes[a]
-    return transpose(x, axes)
-
-
-def squeeze(x: Any, axis: Any = None, *, dim: Any = None) -> Tensor:
-    """Drop axes of size 1 (all of them, or those given; a given axis of other size is left, as PyTorch)."""
-    x = as_tensor(x)
-    axes = normalize_axes("squeeze", axis, x.ndim, dim)
-    drop = set(range(x.ndim)) if axes is None else set(axes)
-    return reshape(x, tuple(s for i, s in enumerate(x.shape) if not (i in drop and s == 1)))
-
-
-def unsqueeze(x: Any, axis: int) -> Tensor:
-    """Insert an axis of size 1 at `axis` (negative counts from the end of the result)."""
-    x = as_tensor(x)
-    if not -(x.ndim + 1) <= axis <= x.ndim:
-        raise ValueError(f"unsqueeze: axis {axis} is out of range for a result with {x.ndim + 1} dimensions")
-    axis = axis % (x.ndim + 1)
-    return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
-
-
-expand_dims = unsqueeze
-
-
-def expand(x: Any, shape: Any) -> Tensor:
-    """Broadcast to `shape` without copying; -1 keeps a dimension (PyTorch's expand)."""
-    x = as_tensor(x)
-    shape = _shape_tuple(shape)
+    shape = _sizes("expand", sizes)
     offset = len(shape) - x.ndim
     if offset >= 0:
         shape = tuple(x.shape[i - offset] if s == -1 and i >= offset else s for i, s in enumerate(shape))
     try:
-        np.broadcast_shapes(x.shape, shape)
         if offset < 0 or np.broadcast_shapes(x.shape, shape) != shape:
             raise ValueError
     except ValueError:
-        raise ValueError(
+        raise ShapeError(
             f"expand: cannot broadcast a tensor of shape {x.shape} to {shape}; only dimensions of size 1 "
             "can be expanded (and new ones added in front)"
         ) from None
-    if shape == x.shape:
-        return x
     return Expand.apply(x, shape)._share_version_with(x)
 
 
-broadcast_to = expand
+@op(export_as=False)
+def expand_as(x: Tensor, other: Tensor) -> Tensor:
+    """x expanded to other's shape."""
+    return expand(x, other.shape)
 
 
-def _has_integer_array(index: Any) -> bool:
+# ----- indexing ------------------------------------------------------------------------------------
+
+
+def split_index(index: Any) -> tuple[tuple[Any, ...], tuple[Any, ...] | None]:
+    """An index as PyTorch applies it: first the basic part (ints select, slices, None, ...), giving a view,
+    then the advanced part (integer arrays and masks) on that view, or None when there is none.
+
+    It differs from NumPy's single step where ints and arrays mix: for x of shape (2, 3, 4), x[0, :, [1, 2]]
+    has shape (3, 2) in PyTorch (the 0 selects first) and (2, 3) in NumPy (the 0 counts as an array).
+    """
     parts = index if isinstance(index, tuple) else (index,)
-    return any(isinstance(p, np.ndarray) and p.dtype.kind in "iu" for p in parts)
-
-
-def getitem(x: Any, index: Any) -> Tensor:
-    """NumPy indexing: ints, slices (with steps), None, Ellipsis, integer arrays and boolean masks."""
-    x = as_tensor(x)
-    index = _index_arrays(index)
-    parts = index if isinstance(index, tuple) else (index,)
+    basic: list[Any] = []
+    advanced: list[Any] = []
+    any_advanced = False
     for part in parts:
-        if isinstance(part, np.ndarray) and part.dtype.kind not in "iub":
-            raise IndexError(f"getitem: index arrays must be integer or bool, got {part.dtype}")
-    return GetItem.apply(x, index)._share_version_with(x)
+        if isinstance(part, Tensor):
+            part = part.data
+        if isinstance(part, np.ndarray) and part.ndim == 0 and part.dtype.kind in "iu":
+            part = int(part)  # a 0-d integer tensor selects, like an int (PyTorch)
+        if part is None or isinstance(part, slice):
+            basic.append(part)
+            advanced.append(slice(None))
+        elif part is Ellipsis:
+            basic.append(part)
+            advanced.append(part)
+        elif isinstance(part, int | np.integer) and not isinstance(part, bool | np.bool_):
+            basic.append(int(part))
+        else:
+            array = np.asarray(part)
+            if array.dtype.kind not in "iub":
+                shown = repr(part) if array.ndim == 0 else f"an array of {array.dtype}"
+                raise IndexError(
+                    f"getitem: an index must be an int, a slice, None, ... or an integer or bool array, got {shown} "
+                    "(index arrays must be integer or bool); convert it (idx.long())"
+                )
+            basic.extend([slice(None)] * (array.ndim if array.dtype == bool and array.ndim else 1))
+            if array.dtype == bool and array.ndim == 0:
+                basic.pop()  # x[True] adds a dimension, it consumes none
+            advanced.append(array)
+            any_advanced = True
+    if Ellipsis not in basic:
+        basic.append(Ellipsis)  # x[1, 0] is then a 0-d view, not a copied NumPy scalar
+    return tuple(basic), (tuple(advanced) if any_advanced else None)
 
 
-def cat(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Tensor:
-    """Join tensors along an existing axis; all other dimensions must match."""
-    tensors = [as_tensor(t) for t in tensors]
-    if not tensors:
-        raise ValueError("cat: expects a non-empty sequence of tensors")
-    ndim = tensors[0].ndim
-    if ndim == 0:
-        raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack")
-    (axis,) = normalize_axes("cat", axis if dim is None else None, ndim, dim) or (0,)
-    for t in tensors[1:]:
-        if (
-            t.ndim != ndim
-            or t.shape[:axis] + t.shape[axis + 1 :] != tensors[0].shape[:axis] + tensors[0].shape[axis + 1 :]
-        ):
-            raise ValueError(
-                f"cat: shapes {[tuple(t.shape) for t in tensors]} differ outside axis {axis}; all dimensions "
-                "except the concatenation axis must match"
-            )
-    tensors = _common_dtype(tensors)
-    return Cat.apply(*tensors, axis=axis)
-
-
-concatenate = cat
-
-
-def stack(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Tensor:
-    """Join equally shaped tensors along a new axis."""
-    tensors = [as_tensor(t) for t in tensors]
-    if not tensors:
-        raise ValueError("stack: expects a non-empty sequence of tensors")
-    if any(t.shape != tensors[0].shape for t in tensors):
-        raise ValueError(f"stack: all tensors must have the same shape, got {[tuple(t.shape) for t in tensors]}")
-    if dim is not None:
-        axis = dim
-    ndim = tensors[0].ndim + 1
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"stack: axis {axis} is out of range for a result with {ndim} dimensions")
-    return Stack.apply(*_common_dtype(tensors), axis=axis % ndim)
-
-
-def _common_dtype(tensors: list[Tensor]) -> list[Tensor]:
-    """The dtype all inputs are cast to: the float inputs decide when there are any (int64 with float32 is
-    float32, as PyTorch, where NumPy would pick float64)."""
-    dtypes = [t.dtype for t in tensors]
-    floats = [d for d in dtypes if d.kind == "f"]
-    dtype = np.result_type(*(floats or dtypes))
-    return [t if t.dtype == dtype else t.astype(dtype) for t in tensors]
+def _index(array: np.ndarray, basic: tuple[Any, ...], advanced: tuple[Any, ...] | None) -> np.ndarray:
+    view = array[basic]
+    return view if advanced is None else view[advanced]
 
 
 def format_index(index: Any) -> str:
-    """An index as written in code: '[0, :, 1:3]', '[..., None]', '[mask]' (arrays are not spelled out)."""
+    """An index as written in code: '[0, :, 1:3]', '[..., None]', '[mask]' (long arrays are not spelled out)."""
     parts = index if isinstance(index, tuple) else (index,)
     return "[" + ", ".join(_index_part(p) for p in parts) + "]"
 
@@ -329,8 +345,247 @@ def _index_part(part: Any) -> str:
     if isinstance(part, slice):
         text = ":".join("" if v is None else str(v) for v in (part.start, part.stop))
         return text + (f":{part.step}" if part.step is not None else "")
-    if isinstance(part, np.ndarray):
-        if part.dtype == bool:
+    if isinstance(part, Tensor):
+        part = part.data
+    if isinstance(part, np.ndarray | list):
+        array = np.asarray(part)
+        if array.dtype == bool:
             return "mask"
-        return str(part.tolist()) if part.size <= 4 else f"<{part.size} indices>"
+        return str(array.tolist()) if array.size <= 4 else f"<{array.size} indices>"
     return str(part)
+
+
+class GetItem(Function):
+    """x[index] picks elements: the gradient goes back to the picked positions (summed where repeated)"""
+
+    symbol = "[]"
+
+    @property
+    def label(self) -> str:
+        return self.shown
+
+    def forward(ctx, x, basic, advanced, shown):
+        ctx.in_shape, ctx.basic, ctx.shown, ctx.has_advanced = x.shape, basic, shown, advanced is not None
+        if advanced is not None:
+            ctx.save_for_backward(advanced)  # index arrays are saved values: freed by backward, as PyTorch's
+        try:
+            return _index(x, basic, advanced)
+        except (IndexError, ValueError) as error:  # ValueError: a slice step of 0
+            raise type(error)(f"getitem: {error} (tensor shape {x.shape}, index {shown})") from None
+
+    def backward(ctx, grad):
+        advanced = ctx.saved_tensors[0] if ctx.has_advanced else None
+        return (IndexAdd.call(grad, ctx.basic, advanced, ctx.in_shape),)
+
+
+class IndexAdd(Function):
+    """zeros(shape) with `values` added at the index: the gradient is grad[index] (the inverse of GetItem)"""
+
+    symbol = "index_add"
+
+    def forward(ctx, values, basic, advanced, shape):
+        ctx.basic, ctx.has_advanced = basic, advanced is not None
+        if advanced is not None:
+            ctx.save_for_backward(advanced)
+        out = np.zeros(shape, dtype=values.dtype)
+        view = out[basic]
+        if advanced is None:
+            view[...] = values
+        else:
+            np.add.at(view, advanced, values)  # repeated indices accumulate
+        return out
+
+    def backward(ctx, grad):
+        advanced = ctx.saved_tensors[0] if ctx.has_advanced else None
+        return (GetItem.call(grad, ctx.basic, advanced, "[…]"),)
+
+
+@op(method="__getitem__")
+def getitem(x: Any, index: Any) -> Tensor:
+    """x[index] with PyTorch's rules: ints, slices (with steps), None, Ellipsis, integer arrays and masks."""
+    x = as_tensor(x)
+    basic, advanced = split_index(index)
+    return GetItem.apply(x, basic, advanced, format_index(index))._share_version_with(x)
+
+
+class IndexPut(Function):
+    """x with x[index] = v:  d/dx = 1 outside the index (0 inside),  d/dv = the gradient at the index"""
+
+    symbol = "[]="
+
+    @property
+    def label(self) -> str:
+        return f"{self.shown} ="
+
+    def forward(ctx, x, value, basic, advanced, shown):
+        ctx.basic, ctx.shown, ctx.has_advanced = basic, shown, advanced is not None
+        if advanced is not None:
+            ctx.save_for_backward(advanced)
+        out = x.copy()
+        try:
+            view = out[basic]
+            if advanced is None:
+                view[...] = value
+            else:
+                view[advanced] = value
+        except (IndexError, ValueError) as error:
+            raise type(error)(f"__setitem__: {error} (tensor shape {x.shape}, index {shown})") from None
+        return out
+
+    def backward(ctx, grad):
+        advanced = ctx.saved_tensors[0] if ctx.has_advanced else None
+        grad_x = grad_value = None
+        if ctx.needs_input_grad[0]:  # the gradient with zeros where the index overwrote x
+            zero = np.zeros((), grad.dtype)
+            zero = Tensor._wrap(zero) if isinstance(grad, Tensor) else zero
+            grad_x = IndexPut.call(grad, zero, ctx.basic, advanced, ctx.shown)
+        if ctx.needs_input_grad[1]:
+            grad_value = GetItem.call(grad, ctx.basic, advanced, ctx.shown)
+        return grad_x, grad_value
+
+
+def _set_in_place(array: np.ndarray, index: Any, value: Any) -> None:
+    basic, advanced = split_index(index)
+    value = value.data if isinstance(value, Tensor) else value
+    try:
+        view = array[basic]
+        if advanced is None:
+            view[...] = value
+        else:
+            view[advanced] = value
+    except (IndexError, ValueError) as error:
+        raise type(error)(f"__setitem__: {error} (tensor shape {array.shape}, index {format_index(index)})") from None
+
+
+@op(method=False, export_as=False, inplace="__setitem__", inplace_fast=_set_in_place)
+def index_put(x: Any, index: Any, value: Any) -> Tensor:
+    """A copy of x with x[index] = value (the out-of-place form of `x[index] = value`), differentiable in both."""
+    x = as_tensor(x)
+    basic, advanced = split_index(index)
+    value = as_tensor(value)
+    if value.dtype != x.dtype:
+        value = value.to(x.dtype)
+    return IndexPut.apply(x, value, basic, advanced, format_index(index))
+
+
+# ----- gather ------------------------------------------------------------------------------------
+
+
+def _along(indices: np.ndarray, dim: int) -> tuple[np.ndarray, ...]:
+    """The full index of `indices` placed along `dim` (every other dimension counts up): x[_along(i, d)] is
+    torch.gather(x, d, i)."""
+    grid = list(np.ix_(*[np.arange(n) for n in indices.shape]))
+    grid[dim] = indices
+    return tuple(grid)
+
+
+class GatherAlong(Function):
+    """out[i][j] = x[i][index[i][j]] (along dim): the gradient goes back to the gathered positions, summed"""
+
+    symbol = "gather"
+
+    @property
+    def label(self) -> str:
+        return call_label(self.symbol, dim=self.dim)
+
+    def forward(ctx, x, indices, dim):
+        ctx.in_shape, ctx.dim = x.shape, dim
+        ctx.save_for_backward(indices)
+        return x[_along(indices, dim)]
+
+    def backward(ctx, grad):
+        (indices,) = ctx.saved_tensors
+        indices = indices.data if isinstance(indices, Tensor) else indices
+        return (ScatterAlong.call(grad, indices, ctx.dim, ctx.in_shape),)
+
+
+class ScatterAlong(Function):
+    """zeros(shape) with `values` added at index along dim: the gradient is gathered back (inverse of gather)"""
+
+    symbol = "scatter_add"
+
+    def forward(ctx, values, indices, dim, shape):
+        ctx.dim = dim
+        ctx.save_for_backward(indices)
+        out = np.zeros(shape, dtype=values.dtype)
+        np.add.at(out, _along(indices, dim), values)
+        return out
+
+    def backward(ctx, grad):
+        (indices,) = ctx.saved_tensors
+        indices = indices.data if isinstance(indices, Tensor) else indices
+        return (GatherAlong.call(grad, indices, ctx.dim),)
+
+
+# ----- cat, stack --------------------------------------------------------------------------------
+
+
+class Cat(Function):
+    """concatenation: each input's gradient is its slice of the output gradient"""
+
+    symbol = "cat"
+
+    @property
+    def label(self) -> str:
+        return call_label(self.symbol, dim=self.dim)
+
+    def forward(ctx, *arrays, dim):
+        ctx.dim = dim
+        ctx.bounds = tuple(np.cumsum([0] + [a.shape[dim] for a in arrays]).tolist())
+        return np.concatenate(arrays, axis=dim)
+
+    def backward(ctx, grad):
+        lead = (slice(None),) * ctx.dim
+        return tuple(grad[(*lead, slice(lo, hi))] for lo, hi in zip(ctx.bounds[:-1], ctx.bounds[1:]))
+
+
+@op(method=False, aliases=["concatenate", "concat"])
+def cat(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Join tensors along an existing dimension; all other dimensions must match."""
+    tensors = [as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("cat: expects a non-empty sequence of tensors")
+    ndim = tensors[0].ndim
+    if ndim == 0:
+        raise ShapeError("cat: zero-dimensional tensors cannot be concatenated; use stack")
+    d = normalize_dim("cat", dim if axis is None else axis, ndim)
+    for t in tensors[1:]:
+        if t.ndim != ndim or t.shape[:d] + t.shape[d + 1 :] != tensors[0].shape[:d] + tensors[0].shape[d + 1 :]:
+            raise ShapeError(
+                f"cat: shapes {[tuple(t.shape) for t in tensors]} differ outside dim {d}; all dimensions "
+                "except the concatenation dimension must match"
+            )
+    return Cat.apply(*promote("cat", *tensors), dim=d)
+
+
+class Stack(Function):
+    """stacking: input i's gradient is the output gradient at position i along the new dimension"""
+
+    symbol = "stack"
+
+    @property
+    def label(self) -> str:
+        return call_label(self.symbol, dim=self.dim)
+
+    def forward(ctx, *arrays, dim):
+        ctx.dim, ctx.count = dim, len(arrays)
+        return np.stack(arrays, axis=dim)
+
+    def backward(ctx, grad):
+        lead = (slice(None),) * ctx.dim
+        return tuple(grad[(*lead, i)] for i in range(ctx.count))
+
+
+@op(method=False)
+def stack(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Join equally shaped tensors along a new dimension."""
+    tensors = [as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack: expects a non-empty sequence of tensors")
+    if any(t.shape != tensors[0].shape for t in tensors):
+        raise ShapeError(f"stack: all tensors must have the same shape, got {[tuple(t.shape) for t in tensors]}")
+    ndim = tensors[0].ndim + 1
+    d = dim if axis is None else axis
+    if not isinstance(d, int | np.integer) or not -ndim <= d < ndim:
+        raise DimError(f"stack: dim {d} is out of range for a result with {ndim} dimensions")
+    return Stack.apply(*promote("stack", *tensors), dim=int(d) % ndim)

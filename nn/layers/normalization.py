@@ -107,7 +107,7 @@ class BatchNorm1d(Module):
         param_shape = (1, self.num_features) if x.ndim == 2 else (1, self.num_features, 1)
         use_batch_stats = self.training or not self.track_running_stats
         if use_batch_stats:
-            count = x.size // self.num_features
+            count = x.numel() // self.num_features
             if count <= 1 and self.training:
                 raise ValueError(
                     f"BatchNorm1d: expected more than 1 value per feature when training, got input {x.shape}; "

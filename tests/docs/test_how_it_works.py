@@ -22,12 +22,30 @@ def test_relative_links_resolve(document: Path) -> None:
     assert not missing, f"{document.name} links to missing files: {missing}"
 
 
+QUOTE = re.compile(r"<!-- quote ([\w.]+) ([\w ]+) -->\n```python\n(.*?)```", re.S)
+
+
+def test_the_tour_quotes_the_real_code() -> None:
+    """Every block marked `<!-- quote module Name ... -->` is exactly the source of those objects."""
+    import importlib
+    import inspect
+    import textwrap
+
+    text = (DOCS / "how-it-works.md").read_text(encoding="utf-8")
+    quotes = QUOTE.findall(text)
+    assert {names for _, names, _ in quotes} >= {"Mul mul", "run_backward"}, "the tour quotes Mul and the walk"
+    for module_name, names, block in quotes:
+        module = importlib.import_module(module_name)
+        source = "\n\n".join(textwrap.dedent(inspect.getsource(getattr(module, n))) for n in names.split())
+        assert block == source, f"the tour's quote of {module_name} {names} is not the code; copy it again"
+
+
 def test_the_tour_names_the_engine_functions_it_links() -> None:
     text = (DOCS / "how-it-works.md").read_text(encoding="utf-8")
     import engine.autograd
     import engine.function
 
-    for name in ("topological_order", "_run_backward", "_accumulate", "_root_gradient", "_leads_to"):
+    for name in ("run_backward", "gradients_for_inputs", "accumulate", "release", "observe_backward", "Capture"):
         assert f"`{name}" in text and hasattr(engine.autograd, name), name
     for name in ("apply", "save_for_backward", "check_versions", "release", "call"):
         assert hasattr(engine.function.Function, name), name

@@ -135,7 +135,7 @@ def test_requires_grad_on_non_float_tensor_raises(dtype):
 
 
 def test_unsupported_data_gives_a_clear_error():
-    with pytest.raises(TypeError, match="Tensor: unsupported dtype <U1"):
+    with pytest.raises(TypeError, match="tensor: unsupported dtype <U1"):
         engine.tensor(["a", "b"])
-    with pytest.raises((TypeError, ValueError), match="Tensor: cannot build a tensor"):
+    with pytest.raises((TypeError, ValueError), match="tensor: cannot build a tensor"):
         engine.tensor([[1.0, 2.0], [3.0]])

@@ -91,7 +91,7 @@ def same_branch(mine: np.ndarray, theirs: torch.Tensor) -> None:
 
 def tame(x: Value) -> Value:
     """Keep magnitudes moderate so exp/pow chains stay finite and well conditioned."""
-    if x.mine.size and np.abs(x.array).max() > 4.0:
+    if x.mine.numel() and np.abs(x.array).max() > 4.0:
         return apply(x, lambda t: t.tanh() * 3.0, lambda t: t.tanh() * 3.0)
     return x
 
@@ -106,7 +106,7 @@ def into(x: Value, low: float, high: float) -> Value:
 
 def shrink(x: Value) -> Value:
     """Sum over the first axis until the value is small enough to keep the program cheap."""
-    while x.mine.size > MAX_SIZE:
+    while x.mine.numel() > MAX_SIZE:
         x = apply(x, lambda t: t.sum(0), lambda t: t.sum(0))
     return x
 
@@ -185,7 +185,7 @@ def op_reduce(p: Program, x: Value) -> Value:
     # An empty tensor reduced over non-empty axes gives an empty result, which the reductions handle (var and
     # std too, but torch then warns that the degrees of freedom are <= 0, so they are left out).
     count = int(np.prod([x.shape[a] for a in (range(x.mine.ndim) if axis is None else np.atleast_1d(axis))]))
-    if count == 0 or (x.mine.size == 0 and name in ("var", "std")):
+    if count == 0 or (x.mine.numel() == 0 and name in ("var", "std")):
         name = "sum"
     p.trace.append(f"{name}(axis={axis}, keepdims={keepdims})")
     if x.mine.ndim == 0:
@@ -194,12 +194,12 @@ def op_reduce(p: Program, x: Value) -> Value:
     if name in ("sum", "mean"):
         return apply(x, lambda t: getattr(t, name)(axis, keepdims), lambda t: getattr(t, name)(dims, keepdim=keepdims))
     if name in ("max", "min"):
-        mine = getattr(x.mine, name)(axis, keepdims=True).data
+        mine = getattr(x.mine, "a" + name)(axis, keepdims=True).data
         theirs = getattr(torch, "a" + name)(x.theirs, dims, keepdim=True)
         same_branch(x.array == mine, x.theirs == theirs)
         return apply(
             x,
-            lambda t: getattr(t, name)(axis, keepdims),
+            lambda t: getattr(t, "a" + name)(axis, keepdims),
             lambda t: getattr(torch, "a" + name)(t, dims, keepdim=keepdims),
         )
     if name == "logsumexp":
@@ -235,7 +235,7 @@ def op_reshape(p: Program, x: Value) -> Value:
         return apply(x, lambda t: t.flatten(), lambda t: t.flatten())
     if form == "reshape":
         target = (-1,) + x.shape[-1:] if ndim > 1 else (1, -1)
-        if x.mine.size == 0:
+        if x.mine.numel() == 0:
             target = (int(np.prod(x.shape[:-1])), x.shape[-1]) if ndim > 1 else (1, 0)  # -1 would be ambiguous
         return apply(x, lambda t: t.reshape(target), lambda t: t.reshape(target))
     if form == "unsqueeze":
@@ -273,7 +273,7 @@ def op_index(p: Program, x: Value) -> Value:
     if x.mine.ndim == 0:
         return op_reshape(p, x)
     n = x.shape[0]
-    forms = ["int", "slice", "array", "mask", "newaxis", "ellipsis"] if x.mine.size else ["mask", "newaxis"]
+    forms = ["int", "slice", "array", "mask", "newaxis", "ellipsis"] if x.mine.numel() else ["mask", "newaxis"]
     form = p.draw(st.sampled_from(forms))
     if form == "int":
         index = p.draw(st.integers(-n, n - 1))
@@ -284,7 +284,7 @@ def op_index(p: Program, x: Value) -> Value:
         index = p.draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=5))  # repeats accumulate
     elif form == "mask":
         index = x.array > 0
-        if x.mine.ndim > 1 and x.mine.size and p.draw(st.booleans()):
+        if x.mine.ndim > 1 and x.mine.numel() and p.draw(st.booleans()):
             index = index.reshape(n, -1)[:, 0]
     elif form == "newaxis":
         index = (None, slice(None), None)

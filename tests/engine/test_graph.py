@@ -88,7 +88,7 @@ def test_op_attributes_show_settings():
     a = engine.tensor(np.ones((2, 3)), requires_grad=True)
     assert op_attributes((a**3).grad_fn)["exponent"] == 3
     assert op_attributes(a.sum(axis=1).grad_fn) == {"in_shape": (2, 3), "kept": (2, 1), "dim": (1,), "keepdim": False}
-    assert op_attributes(a.softmax(axis=0).grad_fn)["axis"] == 0
+    assert op_attributes(a.softmax(axis=0).grad_fn)["dim"] == 0
 
 
 def test_an_op_reads_as_the_math_it_does():

@@ -512,19 +512,21 @@ def test_max_min_over_nonempty_axes_of_an_empty_tensor_match_torch(op, shape, ax
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         mine, _ = compare(
-            lambda t: getattr(engine, op)(t, axis, keepdims), lambda t: theirs(t, axis, keepdims), np.empty(shape)
+            lambda t: getattr(engine, "a" + op)(t, axis, keepdims), lambda t: theirs(t, axis, keepdims), np.empty(shape)
         )
         assert mine[0].grad is not None and mine[0].grad.shape == shape
         compare(
-            lambda t: getattr(t, op)(dim=axis, keepdims=keepdims), lambda t: theirs(t, axis, keepdims), np.empty(shape)
+            lambda t: getattr(t, "a" + op)(dim=axis, keepdims=keepdims),
+            lambda t: theirs(t, axis, keepdims),
+            np.empty(shape),
         )
         compare_second_order(
-            lambda t: getattr(engine, op)(t * t, axis, keepdims),
+            lambda t: getattr(engine, "a" + op)(t * t, axis, keepdims),
             lambda t: theirs(t * t, axis, keepdims),
             np.empty(shape),
         )
     x = engine.tensor(np.empty(shape, dtype="float64"), requires_grad=True)
-    (grad,) = engine.grad(getattr(engine, op)(x, axis, keepdims).sum(), x, create_graph=True)
+    (grad,) = engine.grad(getattr(engine, "a" + op)(x, axis, keepdims).sum(), x, create_graph=True)
     assert grad.shape == shape and grad.dtype == np.float64
 
 
@@ -533,7 +535,7 @@ def test_max_min_of_empty_integer_and_bool_tensors_keep_their_dtype_like_torch(d
     values = np.empty((0, 3), dtype=dtype)
     for op in ("max", "min"):
         expected = getattr(torch, "a" + op)(torch.from_numpy(values), 1, keepdim=True).numpy()
-        out = getattr(engine, op)(engine.tensor(values), 1, keepdims=True)
+        out = getattr(engine, "a" + op)(engine.tensor(values), 1, keepdims=True)
         assert out.dtype == expected.dtype and out.shape == expected.shape == (0, 1)
 
 
@@ -554,21 +556,21 @@ _EMPTY_EXTREMUM_ERRORS = [
 def test_max_min_over_an_empty_axis_raise_like_torch(op, shape, axis, named):
     with pytest.raises(IndexError, match=r"Expected reduction dim .* to have non-zero size"):
         getattr(torch, "a" + op)(torch.empty(shape), axis)
-    message = rf"{op}: cannot reduce axis {named} of a tensor of shape {re.escape(str(shape))}: it has length 0"
+    message = rf"a{op}: cannot reduce dimension {named} of a tensor of shape {re.escape(str(shape))}: it has length 0"
     with pytest.raises(ValueError, match=message):
-        getattr(engine, op)(engine.zeros(*shape), axis)
+        getattr(engine, "a" + op)(engine.zeros(*shape), axis)
     with pytest.raises(ValueError, match=message):
-        getattr(engine.zeros(*shape), op)(dim=axis, keepdims=True)
+        getattr(engine.zeros(*shape), "a" + op)(dim=axis, keepdims=True)
 
 
 @pytest.mark.parametrize("op", ["max", "min"])
 @pytest.mark.parametrize("shape", [(0,), (0, 3), (2, 0, 3)], ids=repr)
 def test_max_min_of_a_whole_empty_tensor_raise_like_torch(op, shape):
-    """Without an axis every axis is reduced, the empty one too: torch asks for dim=, dagrad for axis=."""
+    """Without a dim every dimension is reduced, the empty one too: torch and dagrad ask for dim=."""
     with pytest.raises(RuntimeError, match="Expected reduction dim to be specified"):
         getattr(torch, "a" + op)(torch.empty(shape))
-    message = rf"{op}: cannot reduce an empty tensor \(shape {re.escape(str(shape))}\) over all its axes.*axis="
+    message = rf"a{op}: cannot reduce an empty tensor \(shape {re.escape(str(shape))}\) over all its dimensions.*dim="
     with pytest.raises(ValueError, match=message):
-        getattr(engine, op)(engine.zeros(*shape))
+        getattr(engine, "a" + op)(engine.zeros(*shape))
     with pytest.raises(ValueError, match=message):
-        getattr(engine.zeros(*shape), op)()
+        getattr(engine.zeros(*shape), "a" + op)()

@@ -41,7 +41,7 @@ def test_binary_second_derivative(case, data):
 REDUCTIONS = [
     ("sum", lambda t: (t * t).sum(axis=0), lambda t: (t * t).sum(dim=0)),
     ("mean", lambda t: (t * t).mean(axis=-1, keepdims=True), lambda t: (t * t).mean(dim=-1, keepdim=True)),
-    ("max", lambda t: (t * t).max(axis=1), lambda t: (t * t).amax(dim=1)),
+    ("max", lambda t: (t * t).amax(axis=1), lambda t: (t * t).amax(dim=1)),
     ("min", lambda t: t.exp().min(), lambda t: t.exp().amin()),
     ("var", lambda t: t.var(axis=0), lambda t: t.var(dim=0)),
     ("std", lambda t: t.std(axis=1, correction=0), lambda t: t.std(dim=1, correction=0)),

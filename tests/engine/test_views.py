@@ -44,7 +44,7 @@ def test_in_place_change_of_the_base_after_a_view_was_saved_raises(make_view):
 
 def test_optimizer_style_update_after_forward_through_w_T_makes_the_stale_graph_refuse():
     w = engine.tensor(np.ones((2, 3)), requires_grad=True)
-    x = engine.tensor(np.ones((4, 2)))
+    x = engine.tensor(np.ones((4, 2)), requires_grad=True)  # x's gradient needs w: matmul saves w (or its view)
     loss = (x @ w).sum() + (x @ w.T.T).sum()  # matmul saves w and a view of w
     with engine.no_grad():
         w -= 0.1

@@ -35,11 +35,19 @@ def assert_close(actual: Any, expected: Any, rtol: float = RTOL, atol: float = A
     if isinstance(actual, engine.Tensor):
         actual = actual.data
     if isinstance(expected, torch.Tensor):
-        expected = expected.detach().numpy()
+        expected = as_numpy(expected)
     actual, expected = np.asarray(actual), np.asarray(expected)
     assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != torch's {expected.shape}"
     assert actual.dtype == expected.dtype, f"{what}: dtype {actual.dtype} != torch's {expected.dtype}"
     np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, err_msg=what)
+
+
+def as_numpy(t: torch.Tensor) -> np.ndarray:
+    """torch's values as an array; a ZeroTensor (what some of torch's second derivatives are) as zeros."""
+    t = t.detach()
+    if t._is_zerotensor():
+        return np.zeros(tuple(t.shape), dtype=torch.empty((), dtype=t.dtype).numpy().dtype)
+    return t.numpy()
 
 
 def leaves(arrays: Sequence[np.ndarray]) -> tuple[list[engine.Tensor], list[torch.Tensor]]:

@@ -144,7 +144,7 @@ def test_non_strict_load_returns_missing_and_unexpected_but_rejects_shape_mismat
 
 def test_load_bumps_versions_so_stale_graphs_refuse_backward() -> None:
     model = nn.Linear(2, 1)
-    loss = model(engine.ones(1, 2)).sum()
+    loss = model(engine.ones(1, 2, requires_grad=True)).sum()  # the input's gradient needs the weight: it is saved
     model.load_state_dict(model.state_dict())
     with pytest.raises(RuntimeError, match=r"modified in place"):
         loss.backward()
