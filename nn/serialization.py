@@ -33,6 +33,7 @@ PathLike = str | os.PathLike
 _MAX_HEADER_BYTES = 100_000_000
 # Valid safetensors dtypes without a NumPy equivalent (an unknown dtype is reported as corruption instead).
 _NON_NUMPY_DTYPES = ("BF16", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4")
+_HINT = "; it may be truncated or corrupted, or not a safetensors file"
 
 
 def _to_arrays(state_dict: Mapping[str, Any], op: str) -> dict[str, np.ndarray]:
@@ -102,15 +103,41 @@ def save(state_dict: Mapping[str, Any], path: PathLike, metadata: Mapping[str, s
     write_atomically(path, payload)
 
 
-def _describe_non_safetensors(head: bytes) -> str | None:
-    if head[:1] == b"\x80":
-        return "it looks like a Python pickle, which dagrad never loads (unpickling can run arbitrary code)"
-    if head[:2] == b"PK":
-        return (
-            "it looks like a zip archive, e.g. a torch.save() checkpoint (pickle inside), which dagrad never "
-            "loads because unpickling can run arbitrary code; re-save it with safetensors.torch.save_file"
+def _refuse_pickle_or_zip(path: Path, raw: bytes) -> None:
+    """Raise the clear "never unpickled" ValueError if a file that failed to parse is a pickle or a zip.
+
+    Called only after parsing failed: a safetensors file starts with its header length, whose low byte
+    can be anything, 0x80 (a pickle's first byte) included, for one header length in 256.
+    """
+    if raw[:1] == b"\x80":
+        raise ValueError(
+            f"load: {path} is not a safetensors file: it looks like a Python pickle, which dagrad never loads "
+            "(unpickling can run arbitrary code)"
         )
-    return None
+    if raw[:2] == b"PK":
+        raise ValueError(
+            f"load: {path} is not a safetensors file: it looks like a zip archive, e.g. a torch.save() checkpoint "
+            "(pickle inside), which dagrad never loads because unpickling can run arbitrary code; re-save it with "
+            "safetensors.torch.save_file"
+        )
+
+
+def _parse_header(path: Path, raw: bytes) -> dict[str, Any]:
+    """The JSON header of a safetensors file's bytes; ValueError naming the path if they are not one."""
+    if len(raw) < 8:
+        raise ValueError(f"load: {path} has only {len(raw)} bytes, fewer than a safetensors header{_HINT}")
+    (header_size,) = struct.unpack("<Q", raw[:8])
+    if header_size > min(_MAX_HEADER_BYTES, len(raw) - 8):
+        raise ValueError(f"load: {path} declares a {header_size}-byte header but the file has {len(raw)} bytes{_HINT}")
+    try:
+        header = json.loads(raw[8 : 8 + header_size])
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"load: {path}: the header is not valid JSON ({error}){_HINT}") from None
+    except RecursionError:  # a crafted header of deeply nested brackets
+        raise ValueError(f"load: {path}: the header nests JSON too deeply{_HINT}") from None
+    if not isinstance(header, dict):
+        raise ValueError(f"load: {path}: the header is not a JSON object{_HINT}")
+    return header
 
 
 def read(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
@@ -121,25 +148,14 @@ def read(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     if not path.is_file():
         raise FileNotFoundError(f"load: no such file: {path}")
     raw = path.read_bytes()
-    hint = "; it may be truncated or corrupted, or not a safetensors file"
     if not raw:
         raise ValueError(f"load: {path} is empty (0 bytes); not a safetensors file (an interrupted copy?)")
-    described = _describe_non_safetensors(raw[:8])
-    if described:
-        raise ValueError(f"load: {path} is not a safetensors file: {described}")
-    if len(raw) < 8:
-        raise ValueError(f"load: {path} has only {len(raw)} bytes, fewer than a safetensors header{hint}")
-    (header_size,) = struct.unpack("<Q", raw[:8])
-    if header_size > min(_MAX_HEADER_BYTES, len(raw) - 8):
-        raise ValueError(f"load: {path} declares a {header_size}-byte header but the file has {len(raw)} bytes{hint}")
     try:
-        header = json.loads(raw[8 : 8 + header_size])
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"load: {path}: the header is not valid JSON ({error}){hint}") from None
-    except RecursionError:  # a crafted header of deeply nested brackets
-        raise ValueError(f"load: {path}: the header nests JSON too deeply{hint}") from None
-    if not isinstance(header, dict):
-        raise ValueError(f"load: {path}: the header is not a JSON object{hint}")
+        header = _parse_header(path, raw)
+    except ValueError:
+        _refuse_pickle_or_zip(path, raw)
+        raise
+    # A parsed header is a safetensors file, so a dtype NumPy lacks is reported as such, whatever the first byte.
     for key, entry in header.items():
         dtype = entry.get("dtype") if isinstance(entry, dict) and key != "__metadata__" else None
         if dtype in _NON_NUMPY_DTYPES:
@@ -150,7 +166,8 @@ def read(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     try:
         arrays = safetensors.numpy.load(raw)
     except (SafetensorError, ValueError, TypeError, KeyError, OverflowError) as error:
-        raise ValueError(f"load: {path}: {error}{hint}") from None
+        _refuse_pickle_or_zip(path, raw)
+        raise ValueError(f"load: {path}: {error}{_HINT}") from None
     metadata = header.get("__metadata__") or {}
     return arrays, dict(metadata)
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import os
 import pickle
+import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
+import safetensors.numpy
 import safetensors.torch
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import engine
 import nn
@@ -152,6 +157,75 @@ def test_truncated_and_corrupted_files_raise_value_error(tmp_path: Path) -> None
         nn.load(tmp_path / "missing.safetensors")
     with pytest.raises(IsADirectoryError, match=r"is a directory"):
         nn.load(tmp_path)
+
+
+def test_a_state_dict_whose_header_starts_with_byte_0x80_loads(tmp_path: Path) -> None:
+    """Regression: a header length of 128 mod 256 makes the file's first byte 0x80, the first byte of a
+    pickle; load refused such files as pickles, so about one state_dict in 256 saved fine and never loaded."""
+    engine.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 2))
+    path = tmp_path / "model.safetensors"
+    nn.save(model.state_dict(), path)
+    assert path.read_bytes()[:1] == b"\x80"  # the case that used to be refused
+    loaded = nn.load(path)
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(loaded[key].data, value.data)
+
+
+_DTYPES = [np.float16, np.float32, np.float64, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint64, np.bool_]
+_state_dicts = st.dictionaries(
+    st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=12).filter(lambda k: k != "__metadata__"),
+    st.sampled_from(_DTYPES).flatmap(
+        lambda dtype: hnp.arrays(dtype, hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4))
+    ),
+    max_size=4,
+)
+
+
+def _header_length(payload: bytes) -> int:
+    return struct.unpack("<Q", payload[:8])[0]
+
+
+def _with_header_length(payload: bytes, length: int) -> bytes:
+    """The same safetensors file with its JSON header padded by spaces to `length` bytes (the format allows any
+    padding; safetensors itself pads to a multiple of 8, other writers need not)."""
+    header = payload[8 : 8 + _header_length(payload)].rstrip(b" ")
+    assert length >= len(header)
+    return struct.pack("<Q", length) + header + b" " * (length - len(header)) + payload[8 + _header_length(payload) :]
+
+
+def _assert_same(loaded: dict, arrays: dict) -> None:
+    assert set(loaded) == set(arrays)
+    for key, array in arrays.items():
+        value = loaded[key].data
+        assert value.dtype == array.dtype and value.shape == array.shape, key
+        assert value.tobytes() == array.tobytes(), key  # bit for bit, NaNs included
+
+
+@settings(max_examples=8)
+@given(arrays=_state_dicts)
+def test_every_header_length_mod_256_loads(tmp_path_factory: pytest.TempPathFactory, arrays: dict) -> None:
+    """The first byte of a file is its header length mod 256: each of the 256 values must load. nn.save pads
+    headers to a multiple of 8, so it writes 32 of them (each is saved here, its length steered through the
+    metadata); the other 224 come from re-padding the same file, as another safetensors writer may."""
+    folder = tmp_path_factory.mktemp("residues")
+    bare = safetensors.numpy.save(arrays, metadata={"padding": ""})
+    unpadded = len(bare[8 : 8 + _header_length(bare)].rstrip(b" "))
+    saved_residues, loaded_residues = set(), set()
+    for residue in range(256):
+        length = unpadded + (residue - unpadded) % 256
+        path = folder / f"{residue}.safetensors"
+        if residue % 8 == 0:
+            # each padding character lengthens the unpadded JSON by one byte
+            nn.save(arrays, path, metadata={"padding": "x" * (length - unpadded)})
+            saved_residues.add(_header_length(path.read_bytes()) % 256)
+        else:
+            path.write_bytes(_with_header_length(bare, length))
+        assert _header_length(path.read_bytes()) % 256 == path.read_bytes()[0] == residue
+        _assert_same(nn.load(path), arrays)
+        loaded_residues.add(path.read_bytes()[0])
+    assert saved_residues == set(range(0, 256, 8))
+    assert loaded_residues == set(range(256))
 
 
 class _Exploit:
