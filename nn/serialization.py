@@ -65,10 +65,11 @@ def write_atomically(path: PathLike, payload: bytes) -> None:
         raise FileNotFoundError(f"save: directory {directory} does not exist (creating {path})")
     handle, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(payload)
-            file.flush()
-            os.fsync(file.fileno())
+        try:
+            _write_all(handle, payload)
+            os.fsync(handle)
+        finally:
+            os.close(handle)
         os.replace(temp_name, path)
     except BaseException:
         # Any failure (including Ctrl-C) leaves the previous file and no temporary behind.
@@ -76,6 +77,13 @@ def write_atomically(path: PathLike, payload: bytes) -> None:
             os.unlink(temp_name)
         raise
     _fsync_directory(directory)
+
+
+def _write_all(fd: int, payload: bytes) -> None:
+    """Write every byte of `payload` to `fd` (os.write may write fewer bytes than asked)."""
+    view = memoryview(payload)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _fsync_directory(directory: Path) -> None:
