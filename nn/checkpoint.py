@@ -91,7 +91,7 @@ def save_checkpoint(
     }
     payload_metadata = {_METADATA_KEY: json.dumps(info, default=_json_default)}
     payload = safetensors.numpy.save(_to_arrays(tensors, "save_checkpoint"), metadata=payload_metadata)
-    write_atomically(path, payload)
+    write_atomically(path, payload, op="save_checkpoint")
 
 
 def load_checkpoint(

@@ -6,16 +6,20 @@ and copies bytes, so a crafted file cannot run code (unlike torch.save/pickle fi
 refuses). Files written here load with `safetensors.torch.load_file` and vice versa.
 
 Writes are atomic: the bytes go to a temporary file in the same directory, are fsync'ed, then
-`os.replace` swaps it in, so an interrupted save leaves the previous file intact.
+`os.replace` swaps it in, so an interrupted or failed save leaves the previous file intact. A missing
+parent folder is created (as viz.render does), and the file gets the permissions an ordinary open()
+would give it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import secrets
+import stat
 import struct
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -55,28 +59,104 @@ def _to_arrays(state_dict: Mapping[str, Any], op: str) -> dict[str, np.ndarray]:
     return arrays
 
 
-def write_atomically(path: PathLike, payload: bytes) -> None:
-    """Write `payload` to `path` so that readers see either the old file or the complete new one."""
+def write_atomically(path: PathLike, payload: bytes, op: str = "save") -> None:
+    """Write `payload` to `path` so that readers see either the old file or the complete new one.
+
+    Missing parent folders are created, as viz.render does. The file gets the permissions an ordinary
+    open() would give it: those of the file it replaces, else 0o666 less the umask. If the write fails
+    (a full disk, an unwritable folder), the OSError names `path` and says whether the previous file is
+    unchanged; no temporary file is left behind. `op` names the caller in error messages.
+    """
     path = Path(path)
     if path.is_dir():  # checked first: the temporary file would otherwise land in the parent directory
-        raise IsADirectoryError(f"save: {path} is a directory; pass a file path such as {path / 'model.safetensors'}")
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise FileNotFoundError(f"save: directory {directory} does not exist (creating {path})")
-    handle, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+        raise IsADirectoryError(f"{op}: {path} is a directory; pass a file path such as {path / 'model.safetensors'}")
+    directory = path.parent
+    _make_folder(directory, path, op)
+    previous_mode = _permissions(path)
+    try:
+        handle, temporary = _create_temporary(directory, path.name)
+    except OSError as error:
+        raise _write_error(error, op, path, previous_mode is not None) from None
     try:
         try:
+            if previous_mode is not None:
+                # os.replace swaps in a new inode; keep the mode the user gave the old one. A filesystem
+                # without Unix permissions (FAT, some network shares) refuses chmod, which is harmless there.
+                with contextlib.suppress(OSError):
+                    os.chmod(temporary, previous_mode)
             _write_all(handle, payload)
             os.fsync(handle)
         finally:
             os.close(handle)
-        os.replace(temp_name, path)
-    except BaseException:
+        os.replace(temporary, path)
+    except BaseException as error:
         # Any failure (including Ctrl-C) leaves the previous file and no temporary behind.
-        if os.path.exists(temp_name):
-            os.unlink(temp_name)
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        if isinstance(error, OSError):
+            raise _write_error(error, op, path, previous_mode is not None) from None
         raise
     _fsync_directory(directory)
+
+
+def _make_folder(directory: Path, path: Path, op: str) -> None:
+    """Create `directory` (and its parents) for `path`, or say clearly why it cannot be."""
+    if directory.is_dir():
+        return
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        in_the_way = next((p for p in (directory, *directory.parents) if p.exists() and not p.is_dir()), directory)
+        raise NotADirectoryError(
+            f"{op}: cannot create the folder {directory} for {path}: {in_the_way} is a file, not a folder; "
+            "choose another path"
+        ) from None
+    except OSError as error:
+        raise _with_message(
+            error,
+            f"{op}: cannot create the folder {directory} for {path}: {error.strerror or error}; choose another path",
+        ) from None
+
+
+def _permissions(path: Path) -> int | None:
+    """The permission bits of the file at `path`, or None if there is none."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode) & 0o777
+    except OSError:
+        return None
+
+
+def _create_temporary(directory: Path, name: str) -> tuple[int, str]:
+    """A new, empty, hidden file next to `name` in `directory`: its descriptor and its path.
+
+    Created with mode 0o666 so that the umask decides, as for an ordinary open() (tempfile.mkstemp would
+    force 0o600, and a checkpoint shared with a teammate would be unreadable to them).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        temporary = str(directory / f".{name}.{secrets.token_hex(6)}.tmp")
+        with contextlib.suppress(FileExistsError):  # a name already taken: draw another
+            return os.open(temporary, flags, 0o666), temporary
+
+
+def _write_error(error: OSError, op: str, path: Path, existed: bool) -> OSError:
+    """`error` (of the same class and errno) reworded to name the user's path, not the temporary file."""
+    if error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        advice = "free some disk space or save somewhere else"
+    elif error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        advice = f"you cannot create files in the folder {path.parent}; save somewhere else or change its permissions"
+    else:
+        advice = "save somewhere else"
+    outcome = f"{path} is unchanged" if existed else "nothing was written"
+    return _with_message(error, f"{op}: could not write {path}: {error.strerror or error}; {advice} ({outcome})")
+
+
+def _with_message(error: OSError, message: str) -> OSError:
+    # Same class and errno, so `except PermissionError` and `error.errno == errno.ENOSPC` still work; no
+    # filename or strerror, whose str() would put the temporary file's name back into the message.
+    reworded = type(error)(message)
+    reworded.errno = error.errno
+    return reworded
 
 
 def _write_all(fd: int, payload: bytes) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import pickle
+import stat
 import struct
 from pathlib import Path
 
@@ -257,9 +259,140 @@ def test_no_pickle_anywhere_in_nn() -> None:
 def test_save_validates_its_input(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match=r"save: expected a mapping"):
         nn.save([1, 2], tmp_path / "x.safetensors")
-    with pytest.raises(FileNotFoundError, match=r"directory .* does not exist"):
-        nn.save({"w": np.ones(1)}, tmp_path / "missing" / "x.safetensors")
     nn.save({"w": np.ones(1)}, tmp_path / "x.safetensors", metadata={"note": "hello"})
     from nn.serialization import read
 
     assert read(tmp_path / "x.safetensors")[1] == {"note": "hello"}
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o077])
+def test_a_new_file_gets_the_permissions_an_ordinary_open_gives(tmp_path: Path, umask: int) -> None:
+    """With the usual umask 022 a teammate on the same machine can read a saved checkpoint (mode 0644)."""
+    model = nn.Linear(3, 2)
+    previous = os.umask(umask)
+    try:
+        nn.save(model.state_dict(), tmp_path / "model.safetensors")
+        nn.save_checkpoint(
+            tmp_path / "checkpoint.safetensors", model=model, optimizer=nn.optim.SGD(model.parameters()), epoch=1
+        )
+        with open(tmp_path / "ordinary.bin", "wb"):
+            pass
+    finally:
+        os.umask(previous)
+    assert _mode(tmp_path / "ordinary.bin") == 0o666 & ~umask
+    assert _mode(tmp_path / "model.safetensors") == _mode(tmp_path / "checkpoint.safetensors") == 0o666 & ~umask
+
+
+def test_overwriting_keeps_the_permissions_of_the_file_it_replaces(tmp_path: Path) -> None:
+    """As with open(path, "wb") on an existing file: a mode the user chose survives the next save."""
+    path = tmp_path / "model.safetensors"
+    nn.save({"w": np.ones(2)}, path)
+    for mode in (0o640, 0o600, 0o664):
+        path.chmod(mode)
+        nn.save({"w": np.zeros(2)}, path)
+        assert _mode(path) == mode
+
+
+def test_save_creates_missing_parent_folders(tmp_path: Path) -> None:
+    """The same rule as viz.render: a script that trains for an hour must not lose its model at the end because
+    runs/ did not exist yet."""
+    path = tmp_path / "runs" / "today" / "model.safetensors"
+    nn.save({"w": np.arange(3.0)}, path)
+    np.testing.assert_array_equal(nn.load(path)["w"].data, np.arange(3.0))
+
+
+@pytest.mark.parametrize("below", [(), ("sub",)], ids=["parent-is-a-file", "ancestor-is-a-file"])
+def test_save_below_a_file_names_the_path_and_the_file_in_the_way(tmp_path: Path, below: tuple[str, ...]) -> None:
+    (tmp_path / "notes.txt").write_text("not a folder")
+    path = tmp_path.joinpath("notes.txt", *below, "model.safetensors")
+    with pytest.raises(NotADirectoryError) as error:
+        nn.save({"w": np.ones(1)}, path)
+    message = str(error.value)
+    assert message.startswith(f"save: cannot create the folder {path.parent} for {path}: ")
+    assert f"{tmp_path / 'notes.txt'} is a file" in message
+    assert (tmp_path / "notes.txt").read_text() == "not a folder"
+
+
+def test_a_full_disk_mid_write_names_the_path_and_keeps_the_previous_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "model.safetensors"
+    nn.save({"w": np.arange(3.0)}, path)
+    before = path.read_bytes()
+
+    def full_disk(fd: int, payload: bytes) -> None:
+        os.write(fd, payload[: len(payload) // 2])  # half the bytes reach the disk, then it is full
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(nn.serialization, "_write_all", full_disk)
+    with pytest.raises(OSError) as error:
+        nn.save({"w": np.zeros(1000)}, path)
+    message = str(error.value)
+    assert error.value.errno == errno.ENOSPC
+    assert message.startswith(f"save: could not write {path}: No space left on device")
+    assert f"{path} is unchanged" in message and ".tmp" not in message
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model.safetensors"]  # no temporary file left
+
+
+def test_a_failed_first_save_says_nothing_was_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "model.safetensors"
+
+    def full_disk(fd: int, payload: bytes) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(nn.serialization, "_write_all", full_disk)
+    with pytest.raises(OSError, match=rf"^save: could not write {path}: No space left on device.*nothing was written"):
+        nn.save({"w": np.zeros(10)}, path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def _assert_unwritable_folder_error(error: OSError, path: Path) -> None:
+    message = str(error)
+    assert isinstance(error, PermissionError)
+    assert message.startswith(f"save: could not write {path}: Permission denied")
+    assert f"folder {path.parent}" in message and ".tmp" not in message
+
+
+def test_an_unwritable_folder_names_the_path_not_the_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Simulated (the suite may run as root, who can write anywhere): creating the temporary file is refused
+    the way the kernel refuses it, with the temporary file's name in the OSError."""
+    path = tmp_path / "model.safetensors"
+    nn.save({"w": np.arange(3.0)}, path)
+    before = path.read_bytes()
+    real_open = os.open
+
+    def refusing_open(file, flags, *args, **kwargs):
+        if flags & os.O_CREAT and Path(file).parent == tmp_path:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(file))
+        return real_open(file, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refusing_open)
+    with pytest.raises(PermissionError) as error:
+        nn.save({"w": np.zeros(3)}, path)
+    monkeypatch.undo()
+    _assert_unwritable_folder_error(error.value, path)
+    assert path.read_bytes() == before
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can write into a read-only folder")
+def test_a_read_only_folder_names_the_path_not_the_temporary_file(tmp_path: Path) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    path = folder / "model.safetensors"
+    nn.save({"w": np.arange(3.0)}, path)
+    before = path.read_bytes()
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(PermissionError) as error:
+            nn.save({"w": np.zeros(3)}, path)
+    finally:
+        folder.chmod(0o755)
+    _assert_unwritable_folder_error(error.value, path)
+    assert path.read_bytes() == before
