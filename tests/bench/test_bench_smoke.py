@@ -141,6 +141,7 @@ def test_interleaved_keeps_each_rounds_median_and_round_ratios_compares_them(mon
             block_round = calls[name] // 3  # warmup=0, block=3: calls 3r, 3r+1, 3r+2 belong to round r
             calls[name] += 1
             clock[0] += seconds_in_round(block_round) * (1 + 0.1 * (calls[name] % 3))  # varies inside a block
+
         return run
 
     a = timed_call("a", lambda r: 2.0 * (r + 1))  # round r: a takes 2(r+1), b takes r+1: ratio 2 every round

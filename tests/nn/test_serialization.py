@@ -276,9 +276,7 @@ def test_a_new_file_gets_the_permissions_an_ordinary_open_gives(tmp_path: Path, 
     previous = os.umask(umask)
     try:
         nn.save(model.state_dict(), tmp_path / "model.safetensors")
-        nn.save_checkpoint(
-            tmp_path / "checkpoint.safetensors", model=model, optimizer=nn.optim.SGD(model.parameters()), epoch=1
-        )
+        nn.save_checkpoint(tmp_path / "checkpoint.safetensors", model, nn.optim.SGD(model.parameters()), epoch=1)
         with open(tmp_path / "ordinary.bin", "wb"):
             pass
     finally:

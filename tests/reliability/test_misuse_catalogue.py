@@ -356,7 +356,7 @@ def test_malformed_checkpoint_metadata_is_a_clear_error_and_changes_nothing(tmp_
     model = nn.Linear(3, 2)
     optimizer = nn.optim.SGD(model.parameters(), lr=0.1)
     path = tmp_path / "checkpoint.safetensors"
-    save_checkpoint(path, 1, model, optimizer, None, None, nn.History())
+    save_checkpoint(path, model, optimizer, epoch=1, history=nn.History())
     arrays = nn.serialization.read(path)[0]
     weights = model.weight.data.copy()
     for metadata in ('{"format_version": 1}', "[1, 2]", "not json"):

@@ -21,7 +21,7 @@ def _save(path: Path) -> None:
 
 def _save_checkpoint(path: Path) -> None:
     model = nn.Linear(2, 1)
-    nn.save_checkpoint(path, model=model, optimizer=nn.optim.SGD(model.parameters(), lr=0.1), epoch=1)
+    nn.save_checkpoint(path, model, nn.optim.SGD(model.parameters(), lr=0.1), epoch=1)
 
 
 def _render(path: Path) -> None:
