@@ -101,21 +101,14 @@ def write_atomically(path: PathLike, payload: bytes, op: str = "save") -> None:
 
 def _make_folder(directory: Path, path: Path, op: str) -> None:
     """Create `directory` (and its parents) for `path`, or say clearly why it cannot be."""
-    if directory.is_dir():
-        return
     try:
         directory.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        in_the_way = next((p for p in (directory, *directory.parents) if p.exists() and not p.is_dir()), directory)
-        raise NotADirectoryError(
-            f"{op}: cannot create the folder {directory} for {path}: {in_the_way} is a file, not a folder; "
-            "choose another path"
-        ) from None
-    except OSError as error:
-        raise _with_message(
-            error,
-            f"{op}: cannot create the folder {directory} for {path}: {error.strerror or error}; choose another path",
-        ) from None
+    except OSError as error:  # a file where a folder should be, or a folder we may not create
+        in_the_way = next((p for p in (directory, *directory.parents) if p.exists() and not p.is_dir()), None)
+        reason = f"{in_the_way} is a file, not a folder" if in_the_way else error.strerror or str(error)
+        message = f"{op}: cannot create the folder {directory} for {path}: {reason}; choose another path"
+        trouble = NotADirectoryError(errno.ENOTDIR, "a file is in the way") if in_the_way else error
+        raise _with_message(trouble, message) from None
 
 
 def _permissions(path: Path) -> int | None:

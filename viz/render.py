@@ -14,6 +14,7 @@ Choose explicitly with backend= or the DAGRAD_GRAPHVIZ_BACKEND environment varia
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
 import shutil
@@ -72,12 +73,15 @@ def _make_parent_folder(path: Path) -> None:
     result) because out/ did not exist yet."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        in_the_way = next((p for p in path.parents if p.exists() and not p.is_dir()), path.parent)
-        raise NotADirectoryError(
-            f"render: cannot create the folder {path.parent} for {path}: {in_the_way} is a file, not a folder; "
-            "choose another path"
-        ) from None
+    except OSError as error:  # a file where a folder should be, or a folder we may not create
+        in_the_way = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+        reason = f"{in_the_way} is a file, not a folder" if in_the_way else error.strerror or str(error)
+        # the same class and errno as the OSError, reworded to name the operation and the file asked for
+        reworded = (NotADirectoryError if in_the_way else type(error))(
+            f"render: cannot create the folder {path.parent} for {path}: {reason}; choose another path"
+        )
+        reworded.errno = errno.ENOTDIR if in_the_way else error.errno
+        raise reworded from None
 
 
 def pipe(graph: graphviz.Digraph | str, fmt: str, dpi: int | None = None, backend: str | None = None) -> bytes:

@@ -4,6 +4,8 @@ folder should be is a NotADirectoryError naming the operation, the user's path a
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -55,4 +57,27 @@ def test_a_file_in_the_way_of_the_folder_is_a_clear_error(tmp_path: Path, op: st
         f"{op}: cannot create the folder {path.parent} for {path}: {tmp_path / 'runs'} is a file, not a folder; "
         "choose another path"
     )
+    assert error.value.errno == errno.ENOTDIR
     assert (tmp_path / "runs").read_text() == "a file, not a folder"
+
+
+@pytest.mark.parametrize("op", list(WRITERS))
+def test_a_folder_that_cannot_be_created_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, op: str
+) -> None:
+    """Simulated (the suite may run as root, who can create folders anywhere), as the kernel reports it: the
+    OSError names the folder; ours also names the operation and the file the user asked for."""
+    write, name = WRITERS[op]
+    path = tmp_path / "runs" / name
+
+    def refused(folder: Path, *args: object, **kwargs: object) -> None:
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(folder))
+
+    monkeypatch.setattr(Path, "mkdir", refused)
+    with pytest.raises(PermissionError) as error:
+        write(path)
+    monkeypatch.undo()
+    expected = f"{op}: cannot create the folder {path.parent} for {path}: Permission denied; choose another path"
+    assert str(error.value) == expected
+    assert error.value.errno == errno.EACCES
+    assert list(tmp_path.iterdir()) == []
