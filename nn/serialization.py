@@ -175,7 +175,8 @@ def _fsync_directory(directory: Path) -> None:
 def save(state_dict: Mapping[str, Any], path: PathLike, metadata: Mapping[str, str] | None = None) -> None:
     """Save named Tensors/arrays (e.g. `model.state_dict()`) to a safetensors file, atomically.
 
-    `metadata` is an optional string->string mapping stored in the header.
+    `metadata` is an optional string->string mapping stored in the header. Missing parent folders are
+    created; the file's permissions are those an ordinary open() gives (see write_atomically).
     """
     arrays = _to_arrays(state_dict, "save")
     if metadata is not None and not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
