@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Build a graph from an expression or an MLP, run backward, and draw / explain it. "
         "Expressions accept numbers, variables, + - * / % **, parentheses and "
         "tanh exp log log1p expm1 sqrt abs sin cos sigmoid relu gelu silu softplus erf max min. "
-        "Nothing is evaluated as Python.",
+        "Nothing is evaluated as Python. With no -o, --explain or --steps, the DOT source goes to stdout.",
     )
     source = graph.add_mutually_exclusive_group(required=True)
     source.add_argument("--expr", metavar="EXPR", help='an expression such as "tanh(a*b + c)"')
@@ -65,7 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="variable values: a=2 b=-3 (repeatable; a name given twice must keep its value)",
     )
-    graph.add_argument("-o", "--output", metavar="PATH", help="picture to write: .svg .png .jpg .pdf .dot")
+    graph.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        # the suffixes viz.render accepts (tests/demos/test_cli.py checks the two lists agree)
+        help="picture to write; the format comes from the suffix: .svg .png .jpg .jpeg .pdf .dot .gv "
+        "(.dot and .gv are the DOT source). Without -o (and without --explain or --steps) the graph's DOT "
+        "source is printed to stdout (to pipe into Graphviz's dot, for instance)",
+    )
     graph.add_argument("--explain", action="store_true", help="print the backward pass as text")
     graph.add_argument("--steps", metavar="PATH", help="write the backprop stepper: .html, .gif or a PNG directory")
     graph.add_argument("--batch", type=int, default=4, help="--mlp: batch size of the random input (default 4)")

@@ -47,7 +47,7 @@ from nn.losses import (
 from nn.module import Module
 from nn.parameter import Parameter
 from nn.serialization import load, save
-from nn.summary import summary
+from nn.summary import ModelSummary, summary
 from nn.training import accuracy, evaluate, fit
 
 __all__ = [
@@ -70,6 +70,7 @@ __all__ = [
     "LeakyReLU",
     "Linear",
     "MSELoss",
+    "ModelSummary",
     "Module",
     "ModuleList",
     "MultiMarginLoss",

@@ -54,16 +54,34 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"save_checkpoint: cannot store a value of type {type(value).__name__} in the checkpoint")
 
 
+def _check_model_and_optimizer(function: str, model: Any, optimizer: Any) -> None:
+    # A swapped pair (or the earlier order, epoch before the model) would otherwise fail deep inside with
+    # an AttributeError that names neither the function nor the expected order.
+    order = f"{function}(path, model, optimizer{', epoch=N' if function == 'save_checkpoint' else ''}, ...)"
+    if not isinstance(model, Module):
+        raise TypeError(f"{function}: model must be an nn.Module, got {type(model).__name__}; the order is {order}")
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(
+            f"{function}: optimizer must be an nn.optim optimizer, got {type(optimizer).__name__}; the order is {order}"
+        )
+
+
 def save_checkpoint(
     path: PathLike,
-    epoch: int,
     model: Module,
     optimizer: Optimizer,
+    *,
+    epoch: int,
     scheduler: Any = None,
     loaders: dict[str, Any] | None = None,
     history: History | None = None,
 ) -> None:
-    """Write model, optimizer, scheduler, RNG states and history after `epoch` completed epochs."""
+    """Write model, optimizer, scheduler, RNG states and history after `epoch` completed epochs.
+
+    The mirror of load_checkpoint: `nn.save_checkpoint(path, model, optimizer, epoch=3)`, then
+    `epoch, history = nn.load_checkpoint(path, model, optimizer)`; the extras are keywords on both sides.
+    """
+    _check_model_and_optimizer("save_checkpoint", model, optimizer)
     tensors: dict[str, Any] = {f"model.{k}": v for k, v in model.state_dict().items()}
     optimizer_state = optimizer.state_dict()
     scalars: dict[str, dict[str, Any]] = {}
@@ -91,17 +109,22 @@ def save_checkpoint(
     }
     payload_metadata = {_METADATA_KEY: json.dumps(info, default=_json_default)}
     payload = safetensors.numpy.save(_to_arrays(tensors, "save_checkpoint"), metadata=payload_metadata)
-    write_atomically(path, payload)
+    write_atomically(path, payload, op="save_checkpoint")
 
 
 def load_checkpoint(
     path: PathLike,
     model: Module,
     optimizer: Optimizer,
+    *,
     scheduler: Any = None,
     loaders: dict[str, Any] | None = None,
 ) -> tuple[int, History]:
-    """Restore everything save_checkpoint wrote; returns (completed epochs, history so far)."""
+    """Restore everything save_checkpoint wrote; returns (completed epochs, history so far).
+
+    Pass the same kind of scheduler (and the loaders by the same names) that were saved.
+    """
+    _check_model_and_optimizer("load_checkpoint", model, optimizer)
     arrays, metadata = read(path)
     if _METADATA_KEY not in metadata:
         raise ValueError(f"load_checkpoint: {path} is a safetensors file but not a dagrad training checkpoint")

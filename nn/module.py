@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -18,6 +18,9 @@ import engine
 from engine import Tensor
 from engine.graph import set_scope
 from nn.parameter import Parameter
+
+if TYPE_CHECKING:  # nn.summary imports this module
+    from nn.summary import ModelSummary
 
 
 class LoadResult(NamedTuple):
@@ -373,15 +376,15 @@ class Module:
                 body = "\n  " + "\n  ".join(lines) + "\n"
         return f"{type(self).__name__}({body})"
 
-    def summary(self, input_shape: tuple[int, ...], batch_size: int = 2, dtype: Any = None, file: Any = None) -> str:
-        """Print (to stdout or `file`) and return a table of layers, output shapes and parameter counts.
+    def summary(self, input_shape: int | tuple[int, ...], batch_size: int = 2, dtype: Any = None) -> ModelSummary:
+        """A ModelSummary of this model's layers, output shapes and parameter counts; print it for the table.
 
         `input_shape` is the shape of ONE sample, e.g. (64,); a batch of `batch_size` zeros is run in
         eval mode under no_grad (the mode is restored afterwards). See nn.summary.summary.
         """
         from nn.summary import summary
 
-        return summary(self, input_shape, batch_size=batch_size, dtype=dtype, file=file)
+        return summary(self, input_shape, batch_size=batch_size, dtype=dtype)
 
 
 def _indent(text: str, spaces: int) -> str:

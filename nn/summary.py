@@ -1,8 +1,8 @@
-"""`summary`: a table of a model's layers, their output shapes and parameter counts."""
+"""`summary`: a model's layers, their output shapes and parameter counts, as a ModelSummary whose str is a table."""
 
 from __future__ import annotations
 
-import sys
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,19 +20,76 @@ def _shape_of(output: Any) -> str:
     return type(output).__name__
 
 
-def summary(
-    model: Module, input_shape: tuple[int, ...], batch_size: int = 2, dtype: Any = None, file: Any = None
-) -> str:
-    """Run a batch of zeros of shape (batch_size, *input_shape) through `model` (eval mode, no_grad) and
-    print and return one row per submodule, in call order: name, type, output shape (batch as -1) and
-    the number of parameters it owns directly, then the totals.
+@dataclass(frozen=True)
+class LayerRow:
+    """One submodule in a ModelSummary: its name in the model, type, output shape and own parameter count."""
+
+    name: str
+    type: str
+    output_shape: str
+    params: int
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    """What `summary` found: one row per submodule in call order, and the parameter totals.
+
+    `str()` is the table, and so is `repr()` (as with torchinfo), so `print(nn.summary(model, (4,)))`
+    and a notebook cell ending in `nn.summary(model, (4,))` both show it once.
+    """
+
+    model_name: str
+    input_shape: tuple[int, ...]
+    rows: tuple[LayerRow, ...]
+    total_params: int
+    trainable_params: int
+
+    @property
+    def non_trainable_params(self) -> int:
+        return self.total_params - self.trainable_params
+
+    def __str__(self) -> str:
+        header = ("Layer", "Type", "Output shape", "Params")
+        table = [header] + [(row.name, row.type, row.output_shape, f"{row.params:,}") for row in self.rows]
+        widths = [max(len(cells[i]) for cells in table) for i in range(4)]
+        rule = "-" * (sum(widths) + 6)
+
+        def line(cells: tuple[str, ...]) -> str:
+            # names left-aligned, the parameter count right-aligned so the digits line up
+            return "  ".join(
+                cell.ljust(w) if i < 3 else cell.rjust(w) for i, (cell, w) in enumerate(zip(cells, widths))
+            )
+
+        return "\n".join(
+            [
+                f"{self.model_name} summary (input {(-1, *self.input_shape)})",
+                rule,
+                line(table[0]),
+                rule,
+                *[line(cells) for cells in table[1:]],
+                rule,
+                f"Total params: {self.total_params:,}",
+                f"Trainable params: {self.trainable_params:,}",
+                f"Non-trainable params: {self.non_trainable_params:,}",
+            ]
+        )
+
+    __repr__ = __str__
+
+
+def summary(model: Module, input_shape: int | tuple[int, ...], batch_size: int = 2, dtype: Any = None) -> ModelSummary:
+    """The layers of `model`, their output shapes and parameter counts, as a ModelSummary (print it for the table).
+
+    A batch of zeros of shape (batch_size, *input_shape) runs through `model` in eval mode under no_grad
+    (the mode is restored afterwards); each submodule gives one row, in call order: name, type, output
+    shape (batch as -1) and the number of parameters it owns directly. Nothing is printed.
     """
     if isinstance(input_shape, int):
         input_shape = (input_shape,)
     if dtype is None:
         first = next(model.parameters(), None)
         dtype = first.dtype if first is not None else np.float32
-    rows: list[tuple[str, str, str, int]] = []
+    calls: list[tuple[int, LayerRow]] = []
     order: dict[int, int] = {}
     handles = []
     for name, module in model.named_modules():
@@ -40,11 +97,11 @@ def summary(
             continue
         own = sum(p.numel() for p in module.parameters(recurse=False))
 
-        def pre_hook(m: Module, inputs: tuple, name: str = name) -> None:
+        def pre_hook(m: Module, inputs: tuple) -> None:
             order.setdefault(id(m), len(order))
 
         def hook(m: Module, inputs: tuple, output: Any, name: str = name, own: int = own) -> None:
-            rows.append((name, type(m).__name__, _shape_of(output), own, order[id(m)]))
+            calls.append((order[id(m)], LayerRow(name, type(m).__name__, _shape_of(output), own)))
 
         handles.append(module.register_forward_pre_hook(pre_hook))
         handles.append(module.register_forward_hook(hook))
@@ -57,33 +114,15 @@ def summary(
         model.train(was_training)
         for handle in handles:
             handle.remove()
-    rows.sort(key=lambda row: row[4])
-    header = ("Layer", "Type", "Output shape", "Params")
-    table = [header] + [(name, kind, shape, f"{count:,}") for name, kind, shape, count, _ in rows]
-    if not rows:
-        table.append((type(model).__name__, type(model).__name__, _shape_of(output), f"{model.num_parameters():,}"))
-    widths = [max(len(str(row[i])) for row in table) for i in range(4)]
-    rule = "-" * (sum(widths) + 6)
-
-    def line(row: tuple) -> str:
-        return "  ".join(
-            str(cell).ljust(w) if i < 3 else str(cell).rjust(w) for i, (cell, w) in enumerate(zip(row, widths))
-        )
-
-    total = model.num_parameters()
-    trainable = model.num_parameters(trainable_only=True)
-    text = "\n".join(
-        [
-            f"{type(model).__name__} summary (input {(-1, *input_shape)})",
-            rule,
-            line(table[0]),
-            rule,
-            *[line(row) for row in table[1:]],
-            rule,
-            f"Total params: {total:,}",
-            f"Trainable params: {trainable:,}",
-            f"Non-trainable params: {total - trainable:,}",
-        ]
+    # sorted by when each module was entered, so a container comes before what it calls
+    rows = tuple(row for _, row in sorted(calls, key=lambda call: call[0]))
+    if not rows:  # a model without submodules is its own one row
+        kind = type(model).__name__
+        rows = (LayerRow(kind, kind, _shape_of(output), model.num_parameters()),)
+    return ModelSummary(
+        model_name=type(model).__name__,
+        input_shape=tuple(input_shape),
+        rows=rows,
+        total_params=model.num_parameters(),
+        trainable_params=model.num_parameters(trainable_only=True),
     )
-    print(text, file=file if file is not None else sys.stdout)
-    return text

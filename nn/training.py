@@ -205,7 +205,7 @@ def fit(
         if resume:
             latest = latest_checkpoint(checkpoint_dir)
             if latest is not None:
-                start_epoch, history = load_checkpoint(latest, model, optimizer, scheduler, loaders)
+                start_epoch, history = load_checkpoint(latest, model, optimizer, scheduler=scheduler, loaders=loaders)
                 history.interrupted = False
 
     with _InterruptGuard() as guard:
@@ -225,7 +225,13 @@ def fit(
                 scheduler.step()
             if checkpoint_dir is not None and ((epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs):
                 save_checkpoint(
-                    checkpoint_path(checkpoint_dir, epoch + 1), epoch + 1, model, optimizer, scheduler, loaders, history
+                    checkpoint_path(checkpoint_dir, epoch + 1),
+                    model,
+                    optimizer,
+                    epoch=epoch + 1,
+                    scheduler=scheduler,
+                    loaders=loaders,
+                    history=history,
                 )
                 if keep_last is not None:
                     for _, old in list_checkpoints(checkpoint_dir)[:-keep_last]:

@@ -14,6 +14,7 @@ Choose explicitly with backend= or the DAGRAD_GRAPHVIZ_BACKEND environment varia
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
 import shutil
@@ -45,7 +46,8 @@ def render(
     """Write the graph to `path`; the format comes from the suffix (.svg .png .jpg .pdf .dot).
 
     A Tensor is drawn first with draw_graph(tensor). dpi applies to raster output (PNG/JPEG, and the PDF of
-    the pip-only backend); default 150 for PNG, 300 for PDF. Returns the path written.
+    the pip-only backend); default 150 for PNG, 300 for PDF. Missing parent folders are created (as nn.save
+    does). Returns the path written.
     """
     graph = _as_graph(graph_or_tensor)
     path = Path(path)
@@ -58,12 +60,28 @@ def render(
     fmt = suffix[1:]
     if dpi is not None and (not isinstance(dpi, (int, float)) or isinstance(dpi, bool) or not 10 <= dpi <= 2400):
         raise ValueError(f"render: dpi must be a number between 10 and 2400, got {dpi!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _make_parent_folder(path)
     if fmt in TEXT_FORMATS:
         path.write_text(graph.source, encoding="utf-8")
         return path
     path.write_bytes(pipe(graph, fmt, dpi=dpi, backend=backend))
     return path
+
+
+def _make_parent_folder(path: Path) -> None:
+    """Create the folder `path` goes in: the rule nn.save follows too, so no run ends in an error (and a lost
+    result) because out/ did not exist yet."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # a file where a folder should be, or a folder we may not create
+        in_the_way = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+        reason = f"{in_the_way} is a file, not a folder" if in_the_way else error.strerror or str(error)
+        # the same class and errno as the OSError, reworded to name the operation and the file asked for
+        reworded = (NotADirectoryError if in_the_way else type(error))(
+            f"render: cannot create the folder {path.parent} for {path}: {reason}; choose another path"
+        )
+        reworded.errno = errno.ENOTDIR if in_the_way else error.errno
+        raise reworded from None
 
 
 def pipe(graph: graphviz.Digraph | str, fmt: str, dpi: int | None = None, backend: str | None = None) -> bytes:

@@ -11,6 +11,7 @@ from PIL import Image
 
 from demos.cli import main
 from tests.viz import svgtext
+from viz.render import SUFFIXES
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPR = ["graph", "--expr", "tanh(a*b + c)", "--set", "a=2", "b=-3", "c=10"]
@@ -96,6 +97,14 @@ def test_help_and_no_command(capsys):
     assert main(["graph", "--help"]) == 0
     assert "--explain" in capsys.readouterr().out
     assert main([]) == 2
+
+
+def test_graph_help_says_what_o_accepts_and_where_the_graph_goes_without_it(capsys):
+    """A first `dagrad graph` without -o filled the terminal with DOT source, and --help did not say it would."""
+    assert main(["graph", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps the help to the terminal's width
+    assert "the format comes from the suffix: " + " ".join(SUFFIXES) in text
+    assert "Without -o (and without --explain or --steps) the graph's DOT source is printed to stdout" in text
 
 
 def test_demo_delegates_to_the_demos_package(monkeypatch):

@@ -53,3 +53,11 @@ def test_every_lesson_is_listed() -> None:
     text = README.read_text(encoding="utf-8")
     for lesson in LESSONS:
         assert f"| `{lesson.name}` |" in text, lesson.name
+
+
+def test_the_browser_tests_system_package_is_named() -> None:
+    """make test skips the stepper's browser test without chromium; the README said nothing about it."""
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    assert "Debian's `chromium` (`apt-get install chromium`)" in text and "`.ci/run` installs it" in text
+    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert "apt-get install" in ci and "chromium" in ci  # what the README promises

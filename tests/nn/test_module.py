@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
 import torch
@@ -191,18 +189,37 @@ def test_repr_matches_torch() -> None:
     assert repr(nn.Parameter([1.0])).startswith("Parameter containing:\ntensor(")
 
 
-def test_summary_prints_and_returns_a_table() -> None:
+def test_summary_returns_the_table_and_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    """print(nn.summary(model, shape)) printed the table twice: summary printed it, then returned it as text."""
     model = nn.MLP(64, [128, 64], 10, batch_norm=True)
     model.train()
-    buffer = io.StringIO()
-    text = model.summary((64,), file=buffer)
-    assert buffer.getvalue().strip() == text
+    result = nn.summary(model, (64,))
+    assert capsys.readouterr().out == ""
+    print(result)
+    printed = capsys.readouterr().out
+    assert printed == str(result) + "\n" and printed.count("Total params") == 1
+    assert repr(result) == str(result)  # a notebook cell or the REPL shows the table, not an object's address
+    text = str(result)
     lines = text.splitlines()
     assert any(line.split()[:4] == ["0", "Linear", "(-1,", "128)"] and line.endswith("8,320") for line in lines)
     assert any(line.startswith("1 ") and "BatchNorm1d" in line and line.endswith("256") for line in lines)
     assert f"Total params: {model.num_parameters():,}" in text
     assert model.training and all(m.training for m in model.modules())  # the mode was restored
     assert not model[0]._forward_hooks  # the hooks were removed
+
+
+def test_summary_rows_and_totals_are_data() -> None:
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    model[2].weight.requires_grad = False
+    result = model.summary((3,))
+    assert [(row.name, row.type, row.output_shape, row.params) for row in result.rows] == [
+        ("0", "Linear", "(-1, 4)", 16),
+        ("1", "ReLU", "(-1, 4)", 0),
+        ("2", "Linear", "(-1, 2)", 10),
+    ]
+    assert result.input_shape == (3,)
+    assert (result.total_params, result.trainable_params, result.non_trainable_params) == (26, 18, 8)
+    assert str(result) == str(nn.summary(model, (3,)))
 
 
 def test_sequential_and_module_list_indexing() -> None:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import pickle
+import stat
+import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
+import safetensors.numpy
 import safetensors.torch
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import engine
 import nn
@@ -154,6 +161,75 @@ def test_truncated_and_corrupted_files_raise_value_error(tmp_path: Path) -> None
         nn.load(tmp_path)
 
 
+def test_a_state_dict_whose_header_starts_with_byte_0x80_loads(tmp_path: Path) -> None:
+    """Regression: a header length of 128 mod 256 makes the file's first byte 0x80, the first byte of a
+    pickle; load refused such files as pickles, so about one state_dict in 256 saved fine and never loaded."""
+    engine.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 2))
+    path = tmp_path / "model.safetensors"
+    nn.save(model.state_dict(), path)
+    assert path.read_bytes()[:1] == b"\x80"  # the case that used to be refused
+    loaded = nn.load(path)
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(loaded[key].data, value.data)
+
+
+_DTYPES = [np.float16, np.float32, np.float64, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint64, np.bool_]
+_state_dicts = st.dictionaries(
+    st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=12).filter(lambda k: k != "__metadata__"),
+    st.sampled_from(_DTYPES).flatmap(
+        lambda dtype: hnp.arrays(dtype, hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4))
+    ),
+    max_size=4,
+)
+
+
+def _header_length(payload: bytes) -> int:
+    return struct.unpack("<Q", payload[:8])[0]
+
+
+def _with_header_length(payload: bytes, length: int) -> bytes:
+    """The same safetensors file with its JSON header padded by spaces to `length` bytes (the format allows any
+    padding; safetensors itself pads to a multiple of 8, other writers need not)."""
+    header = payload[8 : 8 + _header_length(payload)].rstrip(b" ")
+    assert length >= len(header)
+    return struct.pack("<Q", length) + header + b" " * (length - len(header)) + payload[8 + _header_length(payload) :]
+
+
+def _assert_same(loaded: dict, arrays: dict) -> None:
+    assert set(loaded) == set(arrays)
+    for key, array in arrays.items():
+        value = loaded[key].data
+        assert value.dtype == array.dtype and value.shape == array.shape, key
+        assert value.tobytes() == array.tobytes(), key  # bit for bit, NaNs included
+
+
+@settings(max_examples=8)
+@given(arrays=_state_dicts)
+def test_every_header_length_mod_256_loads(tmp_path_factory: pytest.TempPathFactory, arrays: dict) -> None:
+    """The first byte of a file is its header length mod 256: each of the 256 values must load. nn.save pads
+    headers to a multiple of 8, so it writes 32 of them (each is saved here, its length steered through the
+    metadata); the other 224 come from re-padding the same file, as another safetensors writer may."""
+    folder = tmp_path_factory.mktemp("residues")
+    bare = safetensors.numpy.save(arrays, metadata={"padding": ""})
+    unpadded = len(bare[8 : 8 + _header_length(bare)].rstrip(b" "))
+    saved_residues, loaded_residues = set(), set()
+    for residue in range(256):
+        length = unpadded + (residue - unpadded) % 256
+        path = folder / f"{residue}.safetensors"
+        if residue % 8 == 0:
+            # each padding character lengthens the unpadded JSON by one byte
+            nn.save(arrays, path, metadata={"padding": "x" * (length - unpadded)})
+            saved_residues.add(_header_length(path.read_bytes()) % 256)
+        else:
+            path.write_bytes(_with_header_length(bare, length))
+        assert _header_length(path.read_bytes()) % 256 == path.read_bytes()[0] == residue
+        _assert_same(nn.load(path), arrays)
+        loaded_residues.add(path.read_bytes()[0])
+    assert saved_residues == set(range(0, 256, 8))
+    assert loaded_residues == set(range(256))
+
+
 class _Exploit:
     """Unpickling this would run code; dagrad must never unpickle."""
 
@@ -183,9 +259,138 @@ def test_no_pickle_anywhere_in_nn() -> None:
 def test_save_validates_its_input(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match=r"save: expected a mapping"):
         nn.save([1, 2], tmp_path / "x.safetensors")
-    with pytest.raises(FileNotFoundError, match=r"directory .* does not exist"):
-        nn.save({"w": np.ones(1)}, tmp_path / "missing" / "x.safetensors")
     nn.save({"w": np.ones(1)}, tmp_path / "x.safetensors", metadata={"note": "hello"})
     from nn.serialization import read
 
     assert read(tmp_path / "x.safetensors")[1] == {"note": "hello"}
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o077])
+def test_a_new_file_gets_the_permissions_an_ordinary_open_gives(tmp_path: Path, umask: int) -> None:
+    """With the usual umask 022 a teammate on the same machine can read a saved checkpoint (mode 0644)."""
+    model = nn.Linear(3, 2)
+    previous = os.umask(umask)
+    try:
+        nn.save(model.state_dict(), tmp_path / "model.safetensors")
+        nn.save_checkpoint(tmp_path / "checkpoint.safetensors", model, nn.optim.SGD(model.parameters()), epoch=1)
+        with open(tmp_path / "ordinary.bin", "wb"):
+            pass
+    finally:
+        os.umask(previous)
+    assert _mode(tmp_path / "ordinary.bin") == 0o666 & ~umask
+    assert _mode(tmp_path / "model.safetensors") == _mode(tmp_path / "checkpoint.safetensors") == 0o666 & ~umask
+
+
+def test_overwriting_keeps_the_permissions_of_the_file_it_replaces(tmp_path: Path) -> None:
+    """As with open(path, "wb") on an existing file: a mode the user chose survives the next save."""
+    path = tmp_path / "model.safetensors"
+    nn.save({"w": np.ones(2)}, path)
+    for mode in (0o640, 0o600, 0o664):
+        path.chmod(mode)
+        nn.save({"w": np.zeros(2)}, path)
+        assert _mode(path) == mode
+
+
+def test_save_creates_missing_parent_folders(tmp_path: Path) -> None:
+    """The same rule as viz.render: a script that trains for an hour must not lose its model at the end because
+    runs/ did not exist yet."""
+    path = tmp_path / "runs" / "today" / "model.safetensors"
+    nn.save({"w": np.arange(3.0)}, path)
+    np.testing.assert_array_equal(nn.load(path)["w"].data, np.arange(3.0))
+
+
+@pytest.mark.parametrize("below", [(), ("sub",)], ids=["parent-is-a-file", "ancestor-is-a-file"])
+def test_save_below_a_file_names_the_path_and_the_file_in_the_way(tmp_path: Path, below: tuple[str, ...]) -> None:
+    (tmp_path / "notes.txt").write_text("not a folder")
+    path = tmp_path.joinpath("notes.txt", *below, "model.safetensors")
+    with pytest.raises(NotADirectoryError) as error:
+        nn.save({"w": np.ones(1)}, path)
+    message = str(error.value)
+    assert message.startswith(f"save: cannot create the folder {path.parent} for {path}: ")
+    assert f"{tmp_path / 'notes.txt'} is a file" in message
+    assert (tmp_path / "notes.txt").read_text() == "not a folder"
+
+
+def test_a_full_disk_mid_write_names_the_path_and_keeps_the_previous_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "model.safetensors"
+    nn.save({"w": np.arange(3.0)}, path)
+    before = path.read_bytes()
+
+    def full_disk(fd: int, payload: bytes) -> None:
+        os.write(fd, payload[: len(payload) // 2])  # half the bytes reach the disk, then it is full
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(nn.serialization, "_write_all", full_disk)
+    with pytest.raises(OSError) as error:
+        nn.save({"w": np.zeros(1000)}, path)
+    message = str(error.value)
+    assert error.value.errno == errno.ENOSPC
+    assert message.startswith(f"save: could not write {path}: No space left on device")
+    assert f"{path} is unchanged" in message and ".tmp" not in message
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model.safetensors"]  # no temporary file left
+
+
+def test_a_failed_first_save_says_nothing_was_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "model.safetensors"
+
+    def full_disk(fd: int, payload: bytes) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(nn.serialization, "_write_all", full_disk)
+    with pytest.raises(OSError, match=rf"^save: could not write {path}: No space left on device.*nothing was written"):
+        nn.save({"w": np.zeros(10)}, path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def _assert_unwritable_folder_error(error: OSError, path: Path) -> None:
+    message = str(error)
+    assert isinstance(error, PermissionError)
+    assert message.startswith(f"save: could not write {path}: Permission denied")
+    assert f"folder {path.parent}" in message and ".tmp" not in message
+
+
+def test_an_unwritable_folder_names_the_path_not_the_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Simulated (the suite may run as root, who can write anywhere): creating the temporary file is refused
+    the way the kernel refuses it, with the temporary file's name in the OSError."""
+    path = tmp_path / "model.safetensors"
+    nn.save({"w": np.arange(3.0)}, path)
+    before = path.read_bytes()
+    real_open = os.open
+
+    def refusing_open(file, flags, *args, **kwargs):
+        if flags & os.O_CREAT and Path(file).parent == tmp_path:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(file))
+        return real_open(file, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refusing_open)
+    with pytest.raises(PermissionError) as error:
+        nn.save({"w": np.zeros(3)}, path)
+    monkeypatch.undo()
+    _assert_unwritable_folder_error(error.value, path)
+    assert path.read_bytes() == before
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can write into a read-only folder")
+def test_a_read_only_folder_names_the_path_not_the_temporary_file(tmp_path: Path) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    path = folder / "model.safetensors"
+    nn.save({"w": np.arange(3.0)}, path)
+    before = path.read_bytes()
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(PermissionError) as error:
+            nn.save({"w": np.zeros(3)}, path)
+    finally:
+        folder.chmod(0o755)
+    _assert_unwritable_folder_error(error.value, path)
+    assert path.read_bytes() == before

@@ -203,7 +203,7 @@ def test_keyboard_interrupt_in_a_dataset_leaves_a_consistent_state(tmp_path: Pat
     assert [p.name for p in sorted(tmp_path.iterdir())] == ["checkpoint-epoch0001.safetensors"]
     restored, optimizer2, scheduler2, _, _ = _classification_setup(model_seed=9)
     epoch, saved_history = nn.load_checkpoint(
-        tmp_path / "checkpoint-epoch0001.safetensors", restored, optimizer2, scheduler2
+        tmp_path / "checkpoint-epoch0001.safetensors", restored, optimizer2, scheduler=scheduler2
     )
     assert epoch == 1 and saved_history.epochs == 1
     _assert_same(_snapshot(restored, optimizer2), snapshots[5])  # the checkpoint is the end of epoch 1

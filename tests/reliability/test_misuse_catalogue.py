@@ -358,7 +358,7 @@ def test_malformed_checkpoint_metadata_is_a_clear_error_and_changes_nothing(tmp_
     model = nn.Linear(3, 2)
     optimizer = nn.optim.SGD(model.parameters(), lr=0.1)
     path = tmp_path / "checkpoint.safetensors"
-    save_checkpoint(path, 1, model, optimizer, None, None, nn.History())
+    save_checkpoint(path, model, optimizer, epoch=1, history=nn.History())
     arrays = nn.serialization.read(path)[0]
     weights = model.weight.data.copy()
     for metadata in ('{"format_version": 1}', "[1, 2]", "not json"):
@@ -376,25 +376,13 @@ def test_a_failure_in_the_middle_of_save_keeps_the_previous_checkpoint(
     path = tmp_path / "model.safetensors"
     nn.save({"w": np.arange(3.0)}, path)
     before = path.read_bytes()
-    real_fdopen = os.fdopen
 
-    class HalfWritten:
-        """A file that writes half the bytes, then the disk fails."""
+    def half_written(fd: int, payload: bytes) -> None:
+        """Half the bytes reach the disk, then it fails."""
+        os.write(fd, payload[: len(payload) // 2])
+        raise failure
 
-        def __init__(self, *args: object, **kwargs: object) -> None:
-            self.file = real_fdopen(*args, **kwargs)
-
-        def __enter__(self) -> HalfWritten:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            self.file.close()
-
-        def write(self, payload: bytes) -> None:
-            self.file.write(payload[: len(payload) // 2])
-            raise failure
-
-    monkeypatch.setattr(os, "fdopen", HalfWritten)
+    monkeypatch.setattr(nn.serialization, "_write_all", half_written)
     with pytest.raises(type(failure)):
         nn.save({"w": np.ones(1000)}, path)
     monkeypatch.undo()

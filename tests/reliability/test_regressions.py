@@ -43,7 +43,7 @@ def test_load_checkpoint_with_malformed_metadata(tmp_path, metadata: str) -> Non
     model = nn.Linear(2, 1)
     optimizer = nn.optim.SGD(model.parameters(), lr=0.1)
     path = tmp_path / "checkpoint.safetensors"
-    save_checkpoint(path, 1, model, optimizer)
+    save_checkpoint(path, model, optimizer, epoch=1)
     nn.save(nn.serialization.read(path)[0], path, metadata={"dagrad_checkpoint": metadata})
     with pytest.raises(ValueError, match=rf"load_checkpoint: {path}.*(malformed|format version)"):
         load_checkpoint(path, model, optimizer)
@@ -55,7 +55,7 @@ def test_load_checkpoint_with_a_bad_rng_state_changes_nothing(tmp_path) -> None:
     model = nn.Linear(2, 1)
     optimizer = nn.optim.SGD(model.parameters(), lr=0.1)
     path = tmp_path / "checkpoint.safetensors"
-    save_checkpoint(path, 1, model, optimizer)
+    save_checkpoint(path, model, optimizer, epoch=1)
     arrays, metadata = nn.serialization.read(path)
     info = json.loads(metadata["dagrad_checkpoint"])
     info["rng"] = {"bit_generator": "Nonsense"}
