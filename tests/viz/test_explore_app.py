@@ -4,7 +4,6 @@ TestClient), the graph model, and `dagrad serve` as a process (Ctrl-C leaves not
 from __future__ import annotations
 
 import math
-import os
 import signal
 import socket
 import subprocess
@@ -309,4 +308,3 @@ def test_serve_on_another_interface_warns(capsys, monkeypatch):
     assert "warning: serving on 0.0.0.0" in capsys.readouterr().out
     with pytest.raises(server.ServerError, match="cannot use the host"):
         server.bind("no-such-host.invalid", 0)
-    assert os.environ.get("DISPLAY", "") is not None  # (nothing opened a browser: open_browser=False)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.viz.test_stepper import CHROMIUM_FLAGS
 from viz.expr import build_program
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -27,18 +28,8 @@ pytestmark = [
         reason="Debian's chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)",
     ),
 ]
-# Without these, chromium as root stalls on a closed network (sandbox, first-run, background services).
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1400,980",
-]
+# The stepper test's flags (without them chromium as root stalls on a closed network), minus its stderr logging.
+FLAGS = [f for f in CHROMIUM_FLAGS if not f.startswith(("--enable-logging", "--v="))] + ["--window-size=1400,980"]
 WAIT = 30  # seconds any one thing may take on a loaded 2-core machine
 
 

@@ -182,7 +182,9 @@ class Playground:
             if math.isfinite(train_loss.item()):
                 train_loss.backward()  # the full-data gradient: steadier per-layer norms than one batch's
             run.grad_norms = [
-                None if m.weight.grad is None else float(np.linalg.norm(m.weight.grad.numpy().astype(np.float64)))
+                None
+                if m.weight.grad is None
+                else _finite_or_none(float(np.linalg.norm(m.weight.grad.numpy().astype(np.float64))))
                 for m in run.linears
             ]
             run.model.zero_grad()

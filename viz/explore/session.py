@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 import nn.functional as F
-from viz.explore.model import graph_model
+from viz.explore.model import graph_model, json_number
 from viz.explore.playground import Config, Playground
 from viz.explore.sources import GraphSource, ModuleSource, ProgramSource, SourceError, check_value
 
@@ -74,21 +74,22 @@ class ExplorerState:
         step = check_value("h", h)
         if step == 0 or abs(step) > MAX_NUDGE:
             raise SourceError(f"the nudge h must be a non-zero number of size at most {MAX_NUDGE:g}, got {h!r}")
-        graph = self.graph()
-        before = float(self.source.build(self.values).root.item())
+        built = self.source.build(self.values)
+        built.root.backward()  # fresh leaves from this build: the gradient dagrad itself computes
+        before = float(built.root.item())
+        grad = built.params[name].grad
+        gradient = 0.0 if grad is None else float(grad.numpy().reshape(-1)[position])  # None: L does not use it
         moved = {k: v.copy() for k, v in self.values.items()}
         moved[name].reshape(-1)[position] += step
         after = float(self.source.build(moved).root.item())
-        node = next(n for n in graph["nodes"] if n["kind"] == "tensor" and n["name"] == name and n["op"] is None)
-        gradient = node["grad"]["values"][position] if node["grad"] is not None else 0.0
         return {
             "name": name,
             "index": position,
             "h": step,
-            "before": before,
-            "after": after,
-            "slope": (after - before) / step,
-            "gradient": gradient,
+            "before": json_number(before),
+            "after": json_number(after),
+            "slope": json_number((after - before) / step),
+            "gradient": json_number(gradient),
         }
 
     def set_expanded(self, qualname: Any, expanded: Any) -> None:
