@@ -5,6 +5,7 @@ It lives in demos, the top floor of the house, because it may import everything 
   dagrad graph --expr "tanh(a*b + c)" --set a=2 b=-3 c=10 -o graph.png --explain --steps steps.html
   dagrad graph --mlp 2,16,16,1 -o mlp.svg [--collapse 0]
   dagrad demo NAME [demo args...]
+  dagrad serve [--port N] [--no-open] [--host H]   # the live explorer and playground in the browser
 
 Errors (a malformed expression, an unknown variable, a bad flag) print one line on stderr and exit with a
 non-zero status; no traceback.
@@ -42,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
         '  dagrad graph --expr "tanh(a*b + c)" --set a=2 b=-3 c=10 -o graph.png --explain\n'
         '  dagrad graph --expr "a*a + a" --set a=3 --steps steps.html\n'
         "  dagrad graph --mlp 2,16,16,1 -o mlp.svg --collapse 0\n"
-        "  dagrad demo xor --quick",
+        "  dagrad demo xor --quick\n"
+        "  dagrad serve --no-open",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -82,6 +84,20 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--rankdir", choices=["LR", "TB", "RL", "BT"], default="LR", help="layout direction")
     graph.add_argument("--dpi", type=int, help="resolution of PNG/PDF output")
     graph.add_argument("--backend", choices=["auto", "system", "pure"], help="Graphviz to use (default auto)")
+    serve = commands.add_parser(
+        "serve",
+        help="the live explorer and playground in the browser",
+        description="Start the explorer (poke a graph, watch every gradient move) and the playground (train an "
+        "MLP live) on this machine and open it in the browser. Ctrl-C stops it.",
+    )
+    serve.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765; 0 picks a free one)")
+    serve.add_argument("--no-open", action="store_true", help="only print the address; do not open a browser")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="interface to listen on (default 127.0.0.1, this machine only; another exposes the pages, which "
+        "have no login, to the network)",
+    )
     demo = commands.add_parser("demo", help="run a lesson from the demos package", add_help=False)
     demo.add_argument("name", metavar="NAME", help="the lesson (dagrad demo --help lists them)")
     demo.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the lesson")
@@ -99,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return EXIT_USAGE
+        if args.command == "serve":
+            return _run_serve(args)
         return _run_graph(args)
     except SystemExit as stop:  # --help
         return int(stop.code or 0) if isinstance(stop.code, int | None) else EXIT_USAGE
@@ -117,6 +135,19 @@ def _run_demo(argv: list[str]) -> int:
     import demos
 
     return int(demos.main(argv) or 0)
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    from viz.explore.server import ServerError, serve
+
+    try:
+        serve(host=args.host, port=args.port, open_browser=not args.no_open)
+    except ServerError as error:
+        raise UsageError(f"dagrad serve: error: {error}") from None
+    except KeyboardInterrupt:  # uvicorn shut down cleanly, then passed Ctrl-C on
+        pass
+    print("dagrad explorer stopped", file=sys.stderr)
+    return 0
 
 
 def _run_graph(args: argparse.Namespace) -> int:

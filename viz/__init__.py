@@ -6,6 +6,7 @@
     print(viz.explain(loss))                    # the backward pass as a hand derivation
     viz.backprop_steps(loss, "steps.html")      # step through backprop in a browser (or .gif / PNGs)
     viz.plot_history(history)                   # and plot_decision_boundary / activation_stats / grad_flow
+    viz.explore(loss)                           # the live explorer in the browser (also: dagrad serve)
 
 engine and nn never import viz; viz needs the "viz" extra (graphviz, graphviz-pure, matplotlib, pillow).
 
@@ -24,6 +25,7 @@ Choices worth knowing:
 from typing import Any
 
 from viz.explain import explain
+from viz.explore import explore
 from viz.graph import DagradGraph, draw_graph
 from viz.render import render
 from viz.stepper import backprop_steps
@@ -45,6 +47,7 @@ __all__ = [
     "backprop_steps",
     "draw_graph",
     "explain",
+    "explore",
     "plot_activation_stats",
     "plot_decision_boundary",
     "plot_grad_flow",

@@ -29,7 +29,7 @@ import graphviz
 from engine import Tensor
 
 BACKENDS = ("auto", "system", "pure")
-PURE_FORMATS = ("svg", "png", "jpg", "jpeg")
+PURE_FORMATS = ("svg", "png", "jpg", "jpeg", "json")  # json: the layout alone, for pages that draw it
 TEXT_FORMATS = ("dot", "gv")
 SUFFIXES = (".svg", ".png", ".jpg", ".jpeg", ".pdf", ".dot", ".gv")
 DEFAULT_DPI = {"png": 150, "jpg": 150, "jpeg": 150, "pdf": 300}

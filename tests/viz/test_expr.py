@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from viz.expr import ExpressionError, build_expression, parse_assignments
+from viz.expr import ExpressionError, build_expression, build_program, parse_assignments
 
 
 def test_builds_a_differentiable_graph():
@@ -71,3 +71,52 @@ def test_parse_assignments_refuses_two_values_for_one_name():
     assert parse_assignments(["a=2", "a=2.0", "b=nan", "b=nan"])["a"] == 2.0  # the same value twice is fine
     with pytest.raises(ExpressionError, match="--set a is given twice with different values, 2 and 3"):
         parse_assignments(["a=2", "b=1", "a=3"])
+
+
+MICROGRAD_PROGRAM = """
+a = -4.0
+b = 2.0
+c = a + b
+d = a * b + b**3
+e = (c - d)**2 / 2 + 10 / (c - d)**2
+"""
+
+
+def test_program_names_and_shares_intermediate_results():
+    program = build_program(MICROGRAD_PROGRAM)
+    assert list(program.leaves) == ["a", "b"] and list(program.named) == ["a", "b", "c", "d", "e"]
+    assert program.root.name == "e" and program.named["c"].name == "c"
+    program.root.backward()
+    assert program.root.item() == pytest.approx(4.5)
+    assert program.leaves["a"].grad.item() == pytest.approx(-0.5)  # micrograd's README numbers
+    assert program.leaves["b"].grad.item() == pytest.approx(-3.5)
+
+
+def test_program_values_override_the_typed_numbers():
+    program = build_program("a = 1; b = 2; a * b", {"a": 3.0})
+    assert program.root.item() == 6.0 and program.leaves["a"].item() == 3.0
+    with pytest.raises(ExpressionError, match="no line defines the variable"):
+        build_program("a = 1; a * 2", {"z": 1.0})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "the program is empty"),
+        ("a = 1; b", "unknown variable 'b' at line 1, column 8; define it on an earlier line"),
+        ("a = 1\nb = a * 2\nb = 3", "'b' is assigned twice"),
+        ("a = 1\na + 1\na", "not assigned to a name and is not the last line"),
+        ("a = 1; a.x = 2", "only a plain name can be assigned"),
+        ("a = 1\nimport os", "Import is not allowed at line 2"),
+        ("a = 1\nb += a", "AugAssign is not allowed"),
+        ("tanh = 1; tanh(tanh)", "is a function name"),
+        ("a = 1\n(a +", "cannot parse .* at line 2, column 1"),
+        ("a = 1\n__import__('os')", "unknown function '__import__' at line 2, column 1"),
+        ("k = 2 * 3; k", "uses no variable"),
+        ("a = 0; log(a)", "evaluates to -inf"),
+        ("a = 1; " + "+".join(["a"] * 5000), "nested too deeply"),
+    ],
+)
+def test_program_rejects_what_is_not_arithmetic(text, message):
+    with pytest.raises(ExpressionError, match=message):
+        build_program(text)
