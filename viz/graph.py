@@ -10,7 +10,7 @@ Choices (see the package notes in viz/__init__.py):
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from typing import Any
 import graphviz
 
 from engine import Tensor
-from engine.graph import op_attributes, saved_values, walk
+from engine.graph import saved_values, walk
 from viz import labels
 from viz.labels import escape_html
 from viz.modules import ModuleInfo, describe, module_tree, parameter_count, scope_names
@@ -39,8 +39,6 @@ RANKDIRS = ("LR", "RL", "TB", "BT")
 # Above this many estimated virtual nodes (rank spans of edges), long edges leave from proxies.
 LONG_EDGE_BUDGET = 1500
 LONG_EDGE_SPAN = 4
-# Op attributes that are backward bookkeeping rather than settings a reader cares about.
-BOOKKEEPING = {"shapes", "in_shape", "kept", "count", "weights", "linear", "sign", "mask"}
 
 
 class DagradGraph(graphviz.Digraph):
@@ -136,6 +134,7 @@ class GraphIds:
 def draw_graph(
     *roots: Tensor,
     params: Any = None,
+    names: Mapping[str, Any] | None = None,
     show_data: bool | str = "auto",
     show_grad: bool = True,
     show_shape: bool = True,
@@ -148,7 +147,11 @@ def draw_graph(
     """Draw the graph that computed `roots`.
 
     params: a Module (names leaves 'layers.0.weight' and groups ops into one cluster per submodule) or a
-        dict name -> Tensor; otherwise leaves are named by Tensor.name.
+        dict name -> Tensor.
+    names: the caller's variables, e.g. `names=locals()` or `{"x": x, "loss": loss}`: tensors are named
+        after the variables that hold them, so `a`, `b`, `loss` appear without `name=` on each. Every tensor
+        is drawn with a name, the one explain() and backprop_steps() use (see viz.labels.tensor_names for
+        which source wins when several name a tensor).
     show_data: "auto" shows values of tiny tensors (<= 6 elements) and mean/std/min/max of larger ones;
         True always shows values (the first 24), False shows neither.
     show_grad: show .grad (as "—" when absent: before backward, or a non-leaf that did not retain_grad()).
@@ -162,6 +165,7 @@ def draw_graph(
     graph, _ = build_graph(
         roots,
         params=params,
+        names=names,
         show_data=show_data,
         show_grad=show_grad,
         show_shape=show_shape,
@@ -178,6 +182,7 @@ def build_graph(
     roots: tuple[Tensor, ...],
     *,
     params: Any = None,
+    names: Mapping[str, Any] | None = None,
     show_data: bool | str = "auto",
     show_grad: bool = True,
     show_shape: bool = True,
@@ -201,7 +206,7 @@ def build_graph(
     if collapse is None:
         _refuse_if_large(roots, max_nodes)
     order = walk(*roots)
-    builder = _Builder(order, roots, params, collapse)
+    builder = _Builder(order, roots, params, collapse, names)
     drawn = builder.count_drawn()
     if drawn > max_nodes:
         raise ValueError(_too_large(drawn, max_nodes, collapse))
@@ -315,10 +320,18 @@ class _Style:
 class _Builder:
     """Decides where every tensor and op goes (cluster, collapsed box, hidden) and emits the DOT."""
 
-    def __init__(self, order: list[Tensor], roots: tuple[Tensor, ...], params: Any, collapse: int | None) -> None:
+    def __init__(
+        self,
+        order: list[Tensor],
+        roots: tuple[Tensor, ...],
+        params: Any,
+        collapse: int | None,
+        names: Mapping[str, Any] | None = None,
+    ) -> None:
         self.order = order
         self.roots = {id(r) for r in roots}
-        self.names = labels.parameter_names(params)
+        self.parameter_names = labels.parameter_names(params)  # where a parameter belongs (its module)
+        self.naming = labels.tensor_names(order, params, names)  # what every tensor is called
         self.tree: dict[str, ModuleInfo] = module_tree(params)
         self.scopes = scope_names(self.tree)
         self.collapse = collapse
@@ -364,7 +377,7 @@ class _Builder:
                 continue
             owner = self._leaf_owner(tensor)
             box = self._box_of(owner)
-            constant = owner is None and tensor.name is None and not tensor.requires_grad
+            constant = owner is None and id(tensor) not in self.naming.given and not tensor.requires_grad
             if box is not None and users == {box}:
                 self.group[key] = box  # a parameter used only inside its collapsed module
             elif box is not None:
@@ -374,8 +387,11 @@ class _Builder:
             elif constant and tensor.size == 1 and len(users) == 1 and None not in users:
                 self.group[key] = next(iter(users))  # a literal (the 2 in x * 2) used only inside one box
             else:
+                # A literal stays next to the op using it; data (a batch, a target) comes from outside
+                # the model, so it is drawn outside every cluster, as are named and grad-requiring leaves.
                 clusters = {self.op_cluster.get(id(c)) for c in self.consumers.get(key, [])}
-                self.cluster[key] = clusters.pop() if constant and len(clusters) == 1 else None
+                literal = constant and tensor.size == 1
+                self.cluster[key] = clusters.pop() if literal and len(clusters) == 1 else None
 
     def _box_of(self, module: str | None) -> str | None:
         """The collapsed module containing `module`, if collapse= hides it."""
@@ -391,7 +407,7 @@ class _Builder:
         return info.qualname
 
     def _leaf_owner(self, tensor: Tensor) -> str | None:
-        name = self.names.get(id(tensor))
+        name = self.parameter_names.get(id(tensor))
         if name is None or not self.tree:
             return None
         owner = name.rsplit(".", 1)[0] if "." in name else ""
@@ -535,10 +551,7 @@ class _Builder:
         return {edge for edge, span in spans.items() if span > LONG_EDGE_SPAN}
 
     def _proxy(self, graph: DagradGraph, tensor: Tensor, proxy_id: str) -> str:
-        name = self.names.get(id(tensor)) or tensor.name
-        if not name:
-            made_by = tensor.grad_fn.name if tensor.grad_fn is not None else "input"
-            name = f"{made_by} {labels.format_shape(tensor.shape)}"
+        name = self.naming.text[id(tensor)]
         graph.node(
             proxy_id,
             id=f"dg_{proxy_id}",
@@ -562,8 +575,7 @@ class _Builder:
         hot = key in self.highlighted or key in self.accented
         border = COLORS["accent"] if key in self.accented else COLORS["highlight"] if hot else "#334155"
         rows = []
-        name = self.names.get(key) or tensor.name
-        header = f"<B>{escape_html(name)}</B>" if name else ""
+        header = self._name_text(tensor)
         if self.style.show_shape:
             kind = f"{labels.format_shape(tensor.shape)} {tensor.dtype}"
             shape = f'<FONT POINT-SIZE="9" COLOR="{COLORS["muted"]}">{kind}</FONT>'
@@ -585,6 +597,17 @@ class _Builder:
         table.append("</TABLE>")
         return {"id": f"dg_{node_id}", "shape": "plain", "label": "<" + "".join(table) + ">"}
 
+    def _name_text(self, tensor: Tensor) -> str:
+        """The tensor's name as drawn: bold when the user gave it, muted when generated ('add_2', 'input'),
+        nothing for a one-element literal, whose value row already says what it is."""
+        key = id(tensor)
+        name = escape_html(self.naming.text[key])
+        if key in self.naming.given:
+            return f"<B>{name}</B>"
+        if tensor.grad_fn is None and tensor.size == 1 and not tensor.requires_grad:
+            return ""
+        return f'<FONT COLOR="{COLORS["muted"]}">{name}</FONT>'
+
     def _grad_row(self, tensor: Tensor) -> str | None:
         style = self.style
         if not style.show_grad or not tensor.requires_grad:
@@ -603,13 +626,10 @@ class _Builder:
 
     def _op_attrs(self, tensor: Tensor, op_id: str) -> dict[str, str]:
         node = tensor.grad_fn
-        lines = [f"<B>{escape_html(node.name)}</B>"]
+        # The op as math, settings included ('** 3', 'sum(dim=1)'): the engine's label, so a new op draws
+        # right without any change here.
+        lines = [f"<B>{escape_html(node.label)}</B>"]
         small = []
-        for name, value in op_attributes(node).items():
-            if name.startswith("_") or name in BOOKKEEPING or callable(value):
-                continue
-            text = f"{name}={value!r}"
-            small.append(text if len(text) <= 32 else text[:31] + "…")
         if self.style.show_saved:
             small += [f"saved {s.label}: {labels.format_shape(s.shape)} {s.dtype}" for s in saved_values(node)]
             if node.released:

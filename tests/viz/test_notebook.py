@@ -28,4 +28,4 @@ def test_draw_graph_displays_inline_in_a_kernel():
     outputs = notebook.cells[0].outputs
     assert len(outputs) == 1 and outputs[0].output_type == "execute_result"
     texts = svgtext.texts(outputs[0].data["image/svg+xml"])
-    assert "Tanh" in texts and "a" in texts
+    assert "tanh" in texts and "a" in texts
