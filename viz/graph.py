@@ -9,7 +9,10 @@ Choices (see the package notes in viz/__init__.py):
 
 from __future__ import annotations
 
+import html
+import math
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +38,12 @@ COLORS = {
     "accent": "#d97706",
     "muted": "#64748b",
 }
-RANKDIRS = ("LR", "RL", "TB", "BT")
+RANKDIRS = ("auto", "LR", "RL", "TB", "BT")
+# rankdir="auto" draws left to right (micrograd's layout) while that picture is at most this many times wider
+# than tall; a wider one turns top to bottom, which keeps text readable when the picture is shown at page width.
+MAX_ASPECT = 3.0
+NODESEP, RANKSEP = 0.3, 0.45  # inches, as dot takes them
+CHAR_WIDTH = 0.56  # Helvetica's mean advance per point of font size, for estimating a label's width
 # Above this many estimated virtual nodes (rank spans of edges), long edges leave from proxies.
 LONG_EDGE_BUDGET = 1500
 LONG_EDGE_SPAN = 4
@@ -139,7 +147,7 @@ def draw_graph(
     show_grad: bool = True,
     show_shape: bool = True,
     show_saved: bool = False,
-    rankdir: str = "LR",
+    rankdir: str = "auto",
     collapse: int | None = None,
     max_nodes: int = 2000,
     highlight: Tensor | Iterable[Tensor] | None = None,
@@ -155,6 +163,10 @@ def draw_graph(
     show_data: "auto" shows values of tiny tensors (<= 6 elements) and mean/std/min/max of larger ones;
         True always shows values (the first 24), False shows neither.
     show_grad: show .grad (as "—" when absent: before backward, or a non-leaf that did not retain_grad()).
+    rankdir: "auto" (default) draws left to right while the picture stays at most MAX_ASPECT (3) times wider
+        than tall, else top to bottom; there, when no computed value is used twice (a chain of layers, a
+        neuron), each op sits on the row of its result, so a model reads as lines "op -> value" going down.
+        "LR", "TB", "RL", "BT" force a direction (plain dot layout).
     collapse: with a Module, draw every module deeper than this depth as one box (the model is depth 0,
         its children depth 1...): collapse=0 shows each top-level submodule as a box with its input/output
         shapes and parameter count.
@@ -187,7 +199,7 @@ def build_graph(
     show_grad: bool = True,
     show_shape: bool = True,
     show_saved: bool = False,
-    rankdir: str = "LR",
+    rankdir: str = "auto",
     collapse: int | None = None,
     max_nodes: int = 2000,
     highlight: Tensor | Iterable[Tensor] | None = None,
@@ -419,10 +431,6 @@ class _Builder:
 
     # ----- DOT --------------------------------------------------------------------------------------
     def build(self, rankdir: str) -> DagradGraph:
-        graph = DagradGraph(name="dagrad", format="svg")
-        graph.attr(rankdir=rankdir, fontname=FONT, nodesep="0.3", ranksep="0.45", bgcolor="white")
-        graph.attr("node", fontname=FONT, fontsize="12")
-        graph.attr("edge", fontname=FONT, fontsize="10", color="#334155", arrowsize="0.7")
         body: dict[str | None, list[tuple[str, dict[str, str]]]] = {}  # cluster -> nodes (id, attrs)
         for index, tensor in enumerate(self.order):
             key = id(tensor)
@@ -435,12 +443,107 @@ class _Builder:
                 self.ids.ops[key] = op_id
                 body.setdefault(self.op_cluster[key], []).append((op_id, self._op_attrs(tensor, op_id)))
         boxes = sorted(set(self.group.values()))
-        box_ids = {name: f"m{k}" for k, name in enumerate(boxes)}
+        self.box_ids = {name: f"m{k}" for k, name in enumerate(boxes)}
         for name in boxes:
-            body.setdefault(self.tree[name].parent, []).append((box_ids[name], self._box_attrs(name, box_ids[name])))
+            box_id = self.box_ids[name]
+            body.setdefault(self.tree[name].parent, []).append((box_id, self._box_attrs(name, box_id)))
+        direction, rows = self._direction(rankdir, body)
+        graph = DagradGraph(name="dagrad", format="svg")
+        graph.attr(rankdir=direction, fontname=FONT, nodesep=str(NODESEP), ranksep=str(RANKSEP), bgcolor="white")
+        if rows:
+            graph.attr(newrank="true")  # lets a row (rank=same) hold nodes of different clusters
+        graph.attr("node", fontname=FONT, fontsize="12")
+        graph.attr("edge", fontname=FONT, fontsize="10", color="#334155", arrowsize="0.7")
         self._emit_clusters(graph, body)
-        self._emit_edges(graph, box_ids)
+        self._emit_edges(graph, self.box_ids)
+        if rows:
+            for members in self._rows():
+                with graph.subgraph() as row:
+                    row.attr(rank="same")
+                    for node_id in members:
+                        row.node(node_id)
         return graph
+
+    # ----- layout -----------------------------------------------------------------------------------
+    def _direction(self, rankdir: str, body: dict[str | None, list[tuple[str, dict[str, str]]]]) -> tuple[str, bool]:
+        """The rankdir to draw with, and whether ops share a row with their results (see draw_graph)."""
+        if rankdir != "auto":
+            return rankdir, False
+        sizes = {node_id: _label_extent(attrs) for nodes in body.values() for node_id, attrs in nodes}
+        wide, tall = self._extent(sizes, "LR", rows=False)
+        if wide <= MAX_ASPECT * tall:
+            return "LR", False
+        rows = self._tree_like()
+        down_wide, down_tall = self._extent(sizes, "TB", rows=rows)
+        # A wide, shallow graph (many leaves into one op) is no better top to bottom: keep the familiar LR.
+        if abs(math.log(down_wide / down_tall)) >= abs(math.log(wide / tall)):
+            return "LR", False
+        return "TB", rows
+
+    def _tree_like(self) -> bool:
+        """True when no drawn computed value feeds more than one op: rows then read as a chain (an MLP, a
+        neuron); with values used twice, the row links cross each other and plain top-to-bottom reads better."""
+        for tensor in self.order:
+            computed = tensor.grad_fn is not None and id(tensor) in self.ids.tensors
+            if computed and len(self.consumers.get(id(tensor), [])) > 1:
+                return False
+        return True
+
+    def _rows(self) -> list[list[str]]:
+        """[op or box, its drawn results] for every op and collapsed module that has a drawn result."""
+        rows: dict[str, list[str]] = {}
+        for tensor in self.order:
+            key = id(tensor)
+            if tensor.grad_fn is None or key not in self.ids.tensors:
+                continue
+            box = self.group.get(key)
+            maker = self.box_ids[box] if box is not None else self.ids.ops[key]
+            rows.setdefault(maker, [maker]).append(self.ids.tensors[key])
+        return list(rows.values())
+
+    def _visible(self, tensor: Tensor) -> str:
+        """The node a tensor is drawn as: its own, or the collapsed module hiding it."""
+        return self.ids.tensors.get(id(tensor)) or self.box_ids[self.group[id(tensor)]]
+
+    def _ranks(self, rows: bool) -> tuple[dict[str, int], list[tuple[str, str]]]:
+        """dot's rank of every drawn node (longest path from the leaves, a leaf just before its first
+        consumer; with rows, a result on its op's rank) and the edges into ops and boxes."""
+        rank: dict[str, int] = {}
+        edges: list[tuple[str, str]] = []
+        for tensor in self.order:
+            node = tensor.grad_fn
+            if node is None:
+                continue
+            box = self.group.get(id(tensor))
+            target = self.box_ids[box] if box is not None else self.ids.ops[id(tensor)]
+            sources = [s for s in (self._visible(p) for p in node.inputs) if s != target]
+            edges += [(s, target) for s in sources]
+            rank[target] = max([rank.get(s, 0) + 1 for s in sources] + [1, rank.get(target, 0)])
+            if id(tensor) in self.ids.tensors:
+                rank[self.ids.tensors[id(tensor)]] = rank[target] + (0 if rows else 1)
+        first_use: dict[str, int] = {}
+        for source, target in edges:
+            if source not in rank:
+                first_use[source] = min(first_use.get(source, rank[target]), rank[target])
+        rank.update({source: first - 1 for source, first in first_use.items()})
+        return rank, edges
+
+    def _extent(self, sizes: dict[str, tuple[float, float]], direction: str, rows: bool) -> tuple[float, float]:
+        """Estimated (width, height) in points of the drawing: ranks side by side along `direction`, the
+        nodes of one rank stacked across it (cluster margins and edge labels left out)."""
+        rank, _ = self._ranks(rows)
+        for node_id in sizes:
+            rank.setdefault(node_id, 0)  # a lone root leaf
+        along: dict[int, float] = {}  # per rank: the largest extent along the direction
+        across: dict[int, float] = {}  # per rank: the summed extent across it
+        for node_id, (width, height) in sizes.items():
+            r = rank[node_id]
+            depth, breadth = (width, height) if direction == "LR" else (height, width)
+            along[r] = max(along.get(r, 0.0), depth)
+            across[r] = across.get(r, -NODESEP * 72) + breadth + NODESEP * 72
+        length = sum(along.values()) + RANKSEP * 72 * (len(along) - 1)
+        breadth = max(across.values())
+        return (length, breadth) if direction == "LR" else (breadth, length)
 
     def _emit_clusters(self, graph: DagradGraph, body: dict[str | None, list[tuple[str, dict[str, str]]]]) -> None:
         for node_id, attrs in body.get(None, []):
@@ -476,11 +579,9 @@ class _Builder:
                 emit(graph, name)
 
     def _emit_edges(self, graph: DagradGraph, box_ids: dict[str, str]) -> None:
-        def visible(tensor: Tensor) -> str:
-            return self.ids.tensors.get(id(tensor)) or box_ids[self.group[id(tensor)]]
-
+        visible = self._visible
         seen_box_edges: set[tuple[str, str]] = set()
-        long_edges = self._long_edges(visible, box_ids)
+        long_edges = self._long_edges()
         count = 0
         for tensor in self.order:
             node = tensor.grad_fn
@@ -520,7 +621,7 @@ class _Builder:
                     self.ids.out_edges[key] = edge_id
                 graph.edge(target, self.ids.tensors[key], **attrs)
 
-    def _long_edges(self, visible: Any, box_ids: dict[str, str]) -> set[tuple[str, str]]:
+    def _long_edges(self) -> set[tuple[str, str]]:
         """Edges to draw from a small copy ("proxy") of their source, placed next to the consumer.
 
         Graphviz's dot routes an edge spanning k ranks through k virtual nodes, and its positioning pass
@@ -528,24 +629,8 @@ class _Builder:
         skip input) makes even a 200-node graph take minutes in graphviz-pure. When the estimated number of
         virtual nodes passes LONG_EDGE_BUDGET, edges longer than LONG_EDGE_SPAN ranks leave from a proxy.
         """
-        rank: dict[str, int] = {}
-        edges: list[tuple[str, str]] = []
-        for tensor in self.order:
-            node = tensor.grad_fn
-            if node is None:
-                continue
-            box = self.group.get(id(tensor))
-            target = box_ids[box] if box is not None else self.ids.ops[id(tensor)]
-            sources = [s for s in (visible(p) for p in node.inputs) if s != target]
-            edges += [(s, target) for s in sources]
-            rank[target] = max([rank.get(s, 0) + 1 for s in sources] + [1, rank.get(target, 0)])
-            if id(tensor) in self.ids.tensors:
-                rank[self.ids.tensors[id(tensor)]] = rank[target] + 1
-        first_use: dict[str, int] = {}
-        for source, target in edges:
-            if source not in rank:  # a leaf sits next to its earliest consumer
-                first_use[source] = min(first_use.get(source, rank[target]), rank[target])
-        spans = {(s, t): rank[t] - rank.get(s, first_use.get(s, rank[t]) - 1) for s, t in edges}
+        rank, edges = self._ranks(rows=False)
+        spans = {(s, t): rank[t] - rank[s] for s, t in edges}
         if sum(max(span - 1, 0) for span in spans.values()) <= LONG_EDGE_BUDGET:
             return set()
         return {edge for edge, span in spans.items() if span > LONG_EDGE_SPAN}
@@ -688,3 +773,35 @@ def _value_rows(title: str, array: Any, show_data: bool | str) -> list[str]:
         return [f"{title} " + escape_html(labels.format_array(array, show_data))]
     first, *rest = labels.stats_lines(array)
     return [f"{title} {escape_html(first)}"] + [escape_html(line) for line in rest]
+
+
+def _label_extent(attrs: dict[str, str]) -> tuple[float, float]:
+    """Estimated (width, height) in points of a node from its HTML-like label, for choosing a direction."""
+    label = attrs.get("label", "")
+    if "<TABLE" in label:
+        rows = re.findall(r"<TR>(.*?)</TR>", label)
+        widths = []
+        for row in rows:
+            fixed = re.search(r'WIDTH="(\d+)"', row)  # the stepper's fixed grad rows
+            widths.append(float(fixed.group(1)) if fixed else _text_width(row))
+        return max(widths, default=0.0) + 10, 20.0 * len(rows) + 4
+    lines = label.split("<BR/>")
+    width, height = max(_text_width(line) for line in lines) + 16, 15.0 * len(lines) + 10
+    if attrs.get("shape") == "ellipse":  # an ellipse around a text box is about 1.4 times its size
+        return max(54.0, 1.4 * width), max(36.0, 1.4 * height)
+    return width, height
+
+
+def _text_width(markup: str) -> float:
+    """Width in points of one line of HTML-like label text, each run at its POINT-SIZE (12 by default)."""
+    sizes = [12.0]
+    total = 0.0
+    for token in re.split(r"(<[^>]*>)", markup):
+        if token.startswith("<FONT"):
+            size = re.search(r'POINT-SIZE="([\d.]+)"', token)
+            sizes.append(float(size.group(1)) if size else sizes[-1])
+        elif token.startswith("</FONT") and len(sizes) > 1:
+            sizes.pop()
+        elif not token.startswith("<"):
+            total += len(html.unescape(token)) * CHAR_WIDTH * sizes[-1]
+    return total
