@@ -352,3 +352,31 @@ def test_a_models_input_and_target_are_named_and_drawn_outside_its_clusters(fake
         assert any(">target<" in line and "(5, 1)" in line for line in top_level), collapse
     named = viz.draw_graph(loss, params=fake_net, names={"batch": x, "labels": y}).source
     assert "<B>batch</B>" in named and "<B>labels</B>" in named
+
+
+@pytest.mark.parametrize("kind", ["classes", "probabilities", "numpy"])
+def test_a_loss_node_shows_its_real_arguments(kind):
+    import nn
+    import nn.functional as F
+
+    engine.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4))
+    x = engine.randn(5, 3)
+    classes = np.array([0, 1, 2, 3, 0])
+    y = {
+        "classes": engine.tensor(classes),
+        "probabilities": engine.tensor(np.eye(4, dtype=np.float32)[classes]),
+        "numpy": classes,
+    }[kind]
+    loss = F.cross_entropy(model(x), y, reduction="sum")
+    loss.backward()  # the drawing works on a released graph too
+    source = viz.draw_graph(loss, params=model).source
+    loss_line = next(line for key, line in _nodes(source).items() if key.startswith("op") and "cross_entropy" in line)
+    assert "<B>cross_entropy(reduction=&#39;sum&#39;)</B>" in loss_line and "=None" not in loss_line
+    edges = {(src, attrs) for src, dst, attrs in _edges(source) if dst == re.match(r"\s*(op\d+)", loss_line).group(1)}
+    assert len(edges) == 2 and {re.search(r"label=(\w+)", attrs).group(1) for _, attrs in edges} == {"arg0", "arg1"}
+    target_line = next(line for line in source.splitlines() if ">target<" in line)
+    assert re.match(r"\tt\d+ \[", target_line)  # drawn outside the model's cluster
+    if kind == "classes":
+        named = viz.draw_graph(loss, params=model, names={"labels": y}).source
+        assert "<B>labels</B>" in named
