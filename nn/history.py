@@ -10,7 +10,7 @@ from typing import Any
 # The notebook display draws its own small SVG charts: nn must not import matplotlib or viz (engine <- nn <- viz).
 CHART_WIDTH, CHART_HEIGHT = 320, 150
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 52, 10, 24, 28
-SPLIT_STYLE = {"train": ("#2563eb", ""), "val": ("#d97706", "5 3")}  # colour, dash pattern
+SPLIT_STYLE = {"train": ("#2563eb", ""), "val": ("#dc2626", "5 3")}  # colour, dash pattern (viz.plot_history's)
 
 
 @dataclass
@@ -91,7 +91,7 @@ class History:
         )
 
     def _chart(self, metric: str) -> str:
-        """An SVG line chart of `metric` per epoch: train solid blue, validation dashed orange."""
+        """An SVG line chart of `metric` per epoch: train solid blue, validation dashed red."""
         series = {
             split: values[metric] for split, values in (("train", self.train), ("val", self.val)) if metric in values
         }
