@@ -348,6 +348,7 @@ class _Builder:
         self.scopes = scope_names(self.tree)
         self.collapse = collapse
         self.ids = GraphIds()
+        self.box_ids: dict[str, str] = {}  # collapsed module -> its node id (set by build)
         self.style: _Style
         self.highlighted: set[int] = set()
         self.hot_ops: set[int] | None = None  # ops drawn in red; None: those whose output is highlighted
