@@ -93,3 +93,11 @@ def run(ctx: LessonContext) -> None:
         "each Linear layer maps the batch to its out_features",
         str(linear_outputs),
     )
+
+    # The same trace as a picture: the recorded graph with one box per layer, its input and output shapes
+    # and parameter count, and the values flowing between them.
+    import viz
+
+    logits = model(batch)
+    graph = viz.draw_graph(logits, params=model, collapse=0, names={"images": batch, "logits": logits}, show_grad=False)
+    viz.render(graph, ctx.path("graph.png"))

@@ -48,7 +48,33 @@ def solved(model: nn.Module, x: engine.Tensor) -> bool:
         return bool(((model(x).numpy() > 0) == (XOR_TARGETS > 0.5)).all())
 
 
+def hidden_features(model: nn.Sequential, x: engine.Tensor) -> np.ndarray:
+    """What the hidden layer (model[1], after its activation) outputs for each input."""
+    features: list[np.ndarray] = []
+    handle = model[1].register_forward_hook(lambda module, inputs, output: features.append(output.numpy()))
+    with engine.no_grad():
+        model(x)
+    handle.remove()
+    return features[0]
+
+
+def label_points(points: np.ndarray, inputs: np.ndarray) -> dict[tuple[float, float], str]:
+    """'x = (0, 1)' labels by point; inputs the net maps to (nearly) the same point share one label, as
+    XOR's two true inputs often do in hidden space."""
+    labels: dict[tuple[float, float], str] = {}
+    for point, given in zip(points, inputs):
+        text = "(" + ", ".join(str(int(v)) for v in given) + ")"
+        near = next((key for key in labels if np.hypot(key[0] - point[0], key[1] - point[1]) < 0.05), None)
+        if near is None:
+            labels[(float(point[0]), float(point[1]))] = f"x = {text}"
+        else:
+            labels[near] += f" and {text}"
+    return labels
+
+
 def run(ctx: LessonContext) -> None:
+    import viz
+
     x = engine.tensor(XOR_INPUTS, dtype="float64")
     y = engine.tensor(XOR_TARGETS, dtype="float64")
     exact = hand_set_net()
@@ -87,15 +113,26 @@ def run(ctx: LessonContext) -> None:
     )
 
     model = examples[2] if 2 in examples else examples[8]
-    hidden_layer = model[1]
-    features: list[np.ndarray] = []
-    handle = hidden_layer.register_forward_hook(lambda module, inputs, output: features.append(output.numpy()))
-    with engine.no_grad():
-        model(x)
-    handle.remove()
+    features = hidden_features(model, x)
     ctx.heading(f"The features a trained {model[0].out_features}-unit net invented (tanh outputs per input)")
     ctx.table(
-        ["x1", "x2", *[f"h{j}" for j in range(features[0].shape[1])], "target"],
-        [[*map(int, xi), *map(float, h), int(t[0])] for xi, h, t in zip(XOR_INPUTS, features[0], XOR_TARGETS)],
+        ["x1", "x2", *[f"h{j}" for j in range(features.shape[1])], "target"],
+        [[*map(int, xi), *map(float, h), int(t[0])] for xi, h, t in zip(XOR_INPUTS, features, XOR_TARGETS)],
     )
     ctx.say("In hidden space the two classes are linearly separable: the output layer only draws a line there.")
+
+    # The pictures of that claim need two hidden units (a plane): a trained 2-2-1 net when a seed solved it,
+    # else the hand-set one. In input space no line separates the classes; the net bends the regions.
+    pictured, kind = (examples[2], "trained 2-2-1 tanh net") if 2 in examples else (exact, "hand-set 2-2-1 ReLU net")
+    regions = viz.plot_decision_boundary(pictured, XOR_INPUTS, XOR_TARGETS, title=f"XOR: the {kind}'s decision regions")
+    ctx.save_figure(regions, "decision_regions.png")
+    features = hidden_features(pictured, x)
+    # The output layer alone, drawn over the hidden plane: a straight line now separates the two classes.
+    separated = viz.plot_decision_boundary(
+        pictured[2], features, XOR_TARGETS, title="XOR in hidden space (h0, h1): one line splits it"
+    )
+    axes = separated.axes[0]
+    axes.set(xlabel=f"hidden unit h0 ({kind})", ylabel="hidden unit h1")
+    for (h0, h1), text in label_points(features, XOR_INPUTS).items():
+        axes.annotate(text, (h0, h1), textcoords="offset points", xytext=(8, 8), fontsize=9)
+    ctx.save_figure(separated, "hidden_features.png")

@@ -33,21 +33,22 @@ def small_expression() -> engine.Tensor:
     return y
 
 
-def micrograd_expression() -> engine.Tensor:
-    """The main demo's expression (every value keeps its gradient), so docs and `make demo` draw the same graph."""
-    e, _ = scalar_expression()
-    return e
+def micrograd_expression() -> tuple[engine.Tensor, dict[str, engine.Tensor]]:
+    """The main demo's expression (every value keeps its gradient) and its variables a..e, so docs and
+    `make demo` draw the same graph with the same names."""
+    return scalar_expression()
 
 
-def trained_model_loss() -> tuple[nn.Module, engine.Tensor]:
+def trained_model_loss() -> tuple[nn.Module, engine.Tensor, dict[str, engine.Tensor]]:
+    """A 2-16-16-1 MLP's loss on 8 moons points, after backward, and the variables naming its tensors."""
     engine.manual_seed(0)
     model = nn.MLP(2, [16, 16], 1, activation="relu")
-    x, y = nn.datasets.moons(n=8, seed=0)
-    loss = F.binary_cross_entropy_with_logits(
-        model(engine.tensor(x)), engine.tensor(y.reshape(-1, 1).astype("float32"))
-    )
+    points, labels = nn.datasets.moons(n=8, seed=0)
+    x, y = engine.tensor(points), engine.tensor(labels.reshape(-1, 1).astype("float32"))
+    logits = model(x)
+    loss = F.binary_cross_entropy_with_logits(logits, y)
     loss.backward()
-    return model, loss
+    return model, loss, {"x": x, "y": y, "logits": logits, "loss": loss}
 
 
 def main(argv: list[str] | None = None) -> list[Path]:
@@ -63,17 +64,18 @@ def main(argv: list[str] | None = None) -> list[Path]:
     y.backward()
     written.append(viz.render(viz.draw_graph(y), out / "backward_graph.svg"))
 
-    e = micrograd_expression()
-    (out / "explain.txt").write_text(viz.explain(e) + "\n", encoding="utf-8")
+    e, variables = micrograd_expression()
+    (out / "explain.txt").write_text(viz.explain(e, names=variables) + "\n", encoding="utf-8")
     written.append(out / "explain.txt")
     e.backward()
-    written.append(viz.render(viz.draw_graph(e), out / "expression.svg"))
-    written.append(viz.render(viz.draw_graph(e), out / "expression.png"))
+    written.append(viz.render(viz.draw_graph(e, names=variables), out / "expression.svg"))
+    written.append(viz.render(viz.draw_graph(e, names=variables), out / "expression.png"))
 
-    model, loss = trained_model_loss()
-    written.append(viz.render(viz.draw_graph(loss, params=model, collapse=0), out / "mlp_collapsed.svg"))
-    written.append(viz.render(viz.draw_graph(loss, params=model, collapse=0), out / "mlp_collapsed.png"))
-    written.append(viz.render(viz.draw_graph(loss, params=model), out / "mlp_ops.svg"))
+    model, loss, variables = trained_model_loss()
+    collapsed = viz.draw_graph(loss, params=model, collapse=0, names=variables)
+    written.append(viz.render(collapsed, out / "mlp_collapsed.svg"))
+    written.append(viz.render(collapsed, out / "mlp_collapsed.png"))
+    written.append(viz.render(viz.draw_graph(loss, params=model, names=variables), out / "mlp_ops.svg"))
     return written
 
 

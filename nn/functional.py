@@ -239,11 +239,16 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean", label_smo
     else:
         indices = _class_indices("cross_entropy", target_array, n, c)
         if not label_smoothing:  # plain class indices: the op works from them, no one-hot matrix is built
-            loss = CrossEntropy.apply(input, None, reduction, classes=indices)
+            drawn = target if isinstance(target, Tensor) else engine.from_numpy(target_array)
+            loss = CrossEntropy.apply(input, drawn, reduction, classes=indices)
             return loss.reshape(()) if single and reduction == "none" else loss
         distribution = np.full((n, c), label_smoothing / c, dtype=input.dtype)
         distribution[np.arange(n), indices] += 1.0 - label_smoothing
-    loss = CrossEntropy.apply(input, distribution.astype(input.dtype, copy=False), reduction)
+    distribution = distribution.astype(input.dtype, copy=False)
+    # The target is an input of the op so that a graph draws it; the user's own Tensor when the op reads
+    # its values unchanged, else the distribution actually used (smoothed, cast, or from a NumPy array).
+    given = isinstance(target, Tensor) and not single and distribution is target.data
+    loss = CrossEntropy.apply(input, target if given else engine.from_numpy(distribution), reduction)
     return loss.reshape(()) if single and reduction == "none" else loss
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from engine import Function
 from engine.fastpaths import ones_vector
+from engine.function import call_label
 from engine.ops.elementwise import Sigmoid
 from engine.ops.reduce import Softmax
 
@@ -36,13 +37,18 @@ class CrossEntropy(Function):
     Σ_c t_ic is 1 for class indices and proper distributions (then the gradient is softmax - t); PyTorch
     also accepts rows that do not sum to 1 (e.g. weighted soft labels), and so does this rule.
 
-    `logits` (N, C) is the only Tensor input; the target distribution `target` (N, C) is a constant
-    (label smoothing is folded into it by nn.functional.cross_entropy). Plain class indices come as
-    `classes` (N,) with `target=None`: the one-hot matrix is never built, forward picks each sample's
-    log-probability and backward subtracts 1 at its class.
+    Inputs: `logits` (N, C) and the `target` Tensor, which needs no gradient (it is an input so that graphs
+    draw the loss with both of its arguments). A target distribution (N, C) is used as it is (label
+    smoothing is folded into it by nn.functional.cross_entropy). With plain class indices, the validated
+    indices come as `classes` (N,) and the target's own array is not read: the one-hot matrix is never
+    built, forward picks each sample's log-probability and backward subtracts 1 at its class.
     """
 
     symbol = "cross_entropy"
+
+    @property
+    def label(self) -> str:
+        return call_label(self.symbol, reduction=None if self.reduction == "mean" else self.reduction)
 
     def forward(ctx, logits, target, reduction, classes=None):
         # ndarray methods (.max, .sum) and np.zeros instead of np.max / np.sum / np.zeros_like: those
@@ -63,6 +69,7 @@ class CrossEntropy(Function):
             ctx.positions = np.arange(0, rows * num_classes, num_classes) + classes
             per_sample = log_sum_exp[:, 0] - shifted.reshape(-1)[ctx.positions]
             ctx.target_mass = None
+            target = None  # backward works from the positions; the class indices need not be kept
         else:
             ctx.positions = None  # a target distribution: backward subtracts it whole
             log_probs = shifted - log_sum_exp
@@ -98,17 +105,17 @@ class CrossEntropy(Function):
             probs = probs * ctx.target_mass
         positions = ctx.positions
         if positions is None:
-            return ((probs - ctx.target) * scale,)
+            return (probs - ctx.target) * scale, None
         if isinstance(probs, np.ndarray):
             # (softmax - onehot)·scale as softmax·scale, then minus scale at each sample's class: one pass
             # over (N, C) and no one-hot matrix (bench case 1: nn.functional built it with np.full + scatter).
             # C order, so reshape(-1) is a view and the write below lands in grad_logits (forward's positions).
             grad_logits = np.multiply(probs, scale, order="C")
             grad_logits.reshape(-1)[positions] -= scale if scale.ndim == 0 else scale[:, 0]
-            return (grad_logits,)
+            return grad_logits, None
         one_hot = np.zeros(probs.shape, probs.dtype)  # create_graph: recorded ops need the target as a matrix
         one_hot.reshape(-1)[positions] = 1
-        return ((probs - one_hot) * scale,)
+        return (probs - one_hot) * scale, None
 
 
 class BinaryCrossEntropyWithLogits(Function):

@@ -18,6 +18,11 @@ Choices worth knowing:
   endless layout); collapse=d draws each module deeper than depth d as one box (the model is depth 0).
 - One edge per operand slot (`a + a` has two). When a tensor feeds ops far away (shared weights along a long
   chain), those edges leave from a small "↪ name" copy of it, which keeps dot's layout fast.
+- Op nodes draw the engine's `node.label` (`+`, `** 3`, `sum(dim=1)`), so a new op needs no change here.
+- Every tensor has one name, the same in draw_graph, explain and backprop_steps (viz.labels.tensor_names):
+  Tensor.name, else its path in params=, else a caller variable from names= (e.g. locals()), else generated.
+- rankdir="auto" goes left to right unless the picture would be more than 3x wider than tall; then top to
+  bottom, with each op beside its result when no value is used twice (a model reads as a column of layers).
 - Intermediate values show a grad only if they kept one (retain_grad()); explain() and backprop_steps()
   replay the backward pass themselves and show every gradient, without touching any .grad.
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,7 @@ from viz.labels import TINY_SIZE, format_shape, format_stats
 from viz.trace import Contribution, Step, Trace, trace_backward
 
 
-def explain(root: Tensor, gradient: Any = None, params: Any = None) -> str:
+def explain(root: Tensor, gradient: Any = None, params: Any = None, names: Mapping[str, Any] | None = None) -> str:
     """The backward pass of `root` as text, like a hand derivation.
 
     For every op, from the root back to the leaves: the upstream gradient ∂root/∂output, the derivative
@@ -21,9 +22,10 @@ def explain(root: Tensor, gradient: Any = None, params: Any = None) -> str:
 
     Needs the graph's saved values: call it before .backward() or after backward(retain_graph=True).
     Nothing is modified (no .grad is touched). `params` (a Module or name -> Tensor dict) names leaves;
+    `names` (the caller's variables, e.g. locals()) names any tensor, as in draw_graph;
     `gradient` seeds a non-scalar root, as in backward(gradient).
     """
-    trace = trace_backward(root, gradient, params, caller="explain")
+    trace = trace_backward(root, gradient, params, caller="explain", names=names)
     return "\n".join(explain_lines(trace))
 
 

@@ -9,8 +9,11 @@ Choices (see the package notes in viz/__init__.py):
 
 from __future__ import annotations
 
+import html
+import math
 import os
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,7 @@ from typing import Any
 import graphviz
 
 from engine import Tensor
-from engine.graph import op_attributes, saved_values, walk
+from engine.graph import saved_values, walk
 from viz import labels
 from viz.labels import escape_html
 from viz.modules import ModuleInfo, describe, module_tree, parameter_count, scope_names
@@ -35,12 +38,15 @@ COLORS = {
     "accent": "#d97706",
     "muted": "#64748b",
 }
-RANKDIRS = ("LR", "RL", "TB", "BT")
+RANKDIRS = ("auto", "LR", "RL", "TB", "BT")
+# rankdir="auto" draws left to right (micrograd's layout) while that picture is at most this many times wider
+# than tall; a wider one turns top to bottom, which keeps text readable when the picture is shown at page width.
+MAX_ASPECT = 3.0
+NODESEP, RANKSEP = 0.3, 0.45  # inches, as dot takes them
+CHAR_WIDTH = 0.56  # Helvetica's mean advance per point of font size, for estimating a label's width
 # Above this many estimated virtual nodes (rank spans of edges), long edges leave from proxies.
 LONG_EDGE_BUDGET = 1500
 LONG_EDGE_SPAN = 4
-# Op attributes that are backward bookkeeping rather than settings a reader cares about.
-BOOKKEEPING = {"shapes", "in_shape", "kept", "count", "weights", "linear", "sign", "mask"}
 
 
 class DagradGraph(graphviz.Digraph):
@@ -136,11 +142,12 @@ class GraphIds:
 def draw_graph(
     *roots: Tensor,
     params: Any = None,
+    names: Mapping[str, Any] | None = None,
     show_data: bool | str = "auto",
     show_grad: bool = True,
     show_shape: bool = True,
     show_saved: bool = False,
-    rankdir: str = "LR",
+    rankdir: str = "auto",
     collapse: int | None = None,
     max_nodes: int = 2000,
     highlight: Tensor | Iterable[Tensor] | None = None,
@@ -148,10 +155,18 @@ def draw_graph(
     """Draw the graph that computed `roots`.
 
     params: a Module (names leaves 'layers.0.weight' and groups ops into one cluster per submodule) or a
-        dict name -> Tensor; otherwise leaves are named by Tensor.name.
+        dict name -> Tensor.
+    names: the caller's variables, e.g. `names=locals()` or `{"x": x, "loss": loss}`: tensors are named
+        after the variables that hold them, so `a`, `b`, `loss` appear without `name=` on each. Every tensor
+        is drawn with a name, the one explain() and backprop_steps() use (see viz.labels.tensor_names for
+        which source wins when several name a tensor).
     show_data: "auto" shows values of tiny tensors (<= 6 elements) and mean/std/min/max of larger ones;
         True always shows values (the first 24), False shows neither.
     show_grad: show .grad (as "—" when absent: before backward, or a non-leaf that did not retain_grad()).
+    rankdir: "auto" (default) draws left to right while the picture stays at most MAX_ASPECT (3) times wider
+        than tall, else top to bottom; there, when no computed value is used twice (a chain of layers, a
+        neuron), each op sits on the row of its result, so a model reads as lines "op -> value" going down.
+        "LR", "TB", "RL", "BT" force a direction (plain dot layout).
     collapse: with a Module, draw every module deeper than this depth as one box (the model is depth 0,
         its children depth 1...): collapse=0 shows each top-level submodule as a box with its input/output
         shapes and parameter count.
@@ -162,6 +177,7 @@ def draw_graph(
     graph, _ = build_graph(
         roots,
         params=params,
+        names=names,
         show_data=show_data,
         show_grad=show_grad,
         show_shape=show_shape,
@@ -178,11 +194,12 @@ def build_graph(
     roots: tuple[Tensor, ...],
     *,
     params: Any = None,
+    names: Mapping[str, Any] | None = None,
     show_data: bool | str = "auto",
     show_grad: bool = True,
     show_shape: bool = True,
     show_saved: bool = False,
-    rankdir: str = "LR",
+    rankdir: str = "auto",
     collapse: int | None = None,
     max_nodes: int = 2000,
     highlight: Tensor | Iterable[Tensor] | None = None,
@@ -201,7 +218,7 @@ def build_graph(
     if collapse is None:
         _refuse_if_large(roots, max_nodes)
     order = walk(*roots)
-    builder = _Builder(order, roots, params, collapse)
+    builder = _Builder(order, roots, params, collapse, names)
     drawn = builder.count_drawn()
     if drawn > max_nodes:
         raise ValueError(_too_large(drawn, max_nodes, collapse))
@@ -315,14 +332,23 @@ class _Style:
 class _Builder:
     """Decides where every tensor and op goes (cluster, collapsed box, hidden) and emits the DOT."""
 
-    def __init__(self, order: list[Tensor], roots: tuple[Tensor, ...], params: Any, collapse: int | None) -> None:
+    def __init__(
+        self,
+        order: list[Tensor],
+        roots: tuple[Tensor, ...],
+        params: Any,
+        collapse: int | None,
+        names: Mapping[str, Any] | None = None,
+    ) -> None:
         self.order = order
         self.roots = {id(r) for r in roots}
-        self.names = labels.parameter_names(params)
+        self.parameter_names = labels.parameter_names(params)  # where a parameter belongs (its module)
+        self.naming = labels.tensor_names(order, params, names)  # what every tensor is called
         self.tree: dict[str, ModuleInfo] = module_tree(params)
         self.scopes = scope_names(self.tree)
         self.collapse = collapse
         self.ids = GraphIds()
+        self.box_ids: dict[str, str] = {}  # collapsed module -> its node id (set by build)
         self.style: _Style
         self.highlighted: set[int] = set()
         self.hot_ops: set[int] | None = None  # ops drawn in red; None: those whose output is highlighted
@@ -364,7 +390,7 @@ class _Builder:
                 continue
             owner = self._leaf_owner(tensor)
             box = self._box_of(owner)
-            constant = owner is None and tensor.name is None and not tensor.requires_grad
+            constant = owner is None and id(tensor) not in self.naming.given and not tensor.requires_grad
             if box is not None and users == {box}:
                 self.group[key] = box  # a parameter used only inside its collapsed module
             elif box is not None:
@@ -374,8 +400,11 @@ class _Builder:
             elif constant and tensor.numel() == 1 and len(users) == 1 and None not in users:
                 self.group[key] = next(iter(users))  # a literal (the 2 in x * 2) used only inside one box
             else:
+                # A literal stays next to the op using it; data (a batch, a target) comes from outside
+                # the model, so it is drawn outside every cluster, as are named and grad-requiring leaves.
                 clusters = {self.op_cluster.get(id(c)) for c in self.consumers.get(key, [])}
-                self.cluster[key] = clusters.pop() if constant and len(clusters) == 1 else None
+                literal = constant and tensor.size == 1
+                self.cluster[key] = clusters.pop() if literal and len(clusters) == 1 else None
 
     def _box_of(self, module: str | None) -> str | None:
         """The collapsed module containing `module`, if collapse= hides it."""
@@ -391,7 +420,7 @@ class _Builder:
         return info.qualname
 
     def _leaf_owner(self, tensor: Tensor) -> str | None:
-        name = self.names.get(id(tensor))
+        name = self.parameter_names.get(id(tensor))
         if name is None or not self.tree:
             return None
         owner = name.rsplit(".", 1)[0] if "." in name else ""
@@ -403,10 +432,6 @@ class _Builder:
 
     # ----- DOT --------------------------------------------------------------------------------------
     def build(self, rankdir: str) -> DagradGraph:
-        graph = DagradGraph(name="dagrad", format="svg")
-        graph.attr(rankdir=rankdir, fontname=FONT, nodesep="0.3", ranksep="0.45", bgcolor="white")
-        graph.attr("node", fontname=FONT, fontsize="12")
-        graph.attr("edge", fontname=FONT, fontsize="10", color="#334155", arrowsize="0.7")
         body: dict[str | None, list[tuple[str, dict[str, str]]]] = {}  # cluster -> nodes (id, attrs)
         for index, tensor in enumerate(self.order):
             key = id(tensor)
@@ -419,12 +444,107 @@ class _Builder:
                 self.ids.ops[key] = op_id
                 body.setdefault(self.op_cluster[key], []).append((op_id, self._op_attrs(tensor, op_id)))
         boxes = sorted(set(self.group.values()))
-        box_ids = {name: f"m{k}" for k, name in enumerate(boxes)}
+        self.box_ids = {name: f"m{k}" for k, name in enumerate(boxes)}
         for name in boxes:
-            body.setdefault(self.tree[name].parent, []).append((box_ids[name], self._box_attrs(name, box_ids[name])))
+            box_id = self.box_ids[name]
+            body.setdefault(self.tree[name].parent, []).append((box_id, self._box_attrs(name, box_id)))
+        direction, rows = self._direction(rankdir, body)
+        graph = DagradGraph(name="dagrad", format="svg")
+        graph.attr(rankdir=direction, fontname=FONT, nodesep=str(NODESEP), ranksep=str(RANKSEP), bgcolor="white")
+        if rows:
+            graph.attr(newrank="true")  # lets a row (rank=same) hold nodes of different clusters
+        graph.attr("node", fontname=FONT, fontsize="12")
+        graph.attr("edge", fontname=FONT, fontsize="10", color="#334155", arrowsize="0.7")
         self._emit_clusters(graph, body)
-        self._emit_edges(graph, box_ids)
+        self._emit_edges(graph, self.box_ids)
+        if rows:
+            for members in self._rows():
+                with graph.subgraph() as row:
+                    row.attr(rank="same")
+                    for node_id in members:
+                        row.node(node_id)
         return graph
+
+    # ----- layout -----------------------------------------------------------------------------------
+    def _direction(self, rankdir: str, body: dict[str | None, list[tuple[str, dict[str, str]]]]) -> tuple[str, bool]:
+        """The rankdir to draw with, and whether ops share a row with their results (see draw_graph)."""
+        if rankdir != "auto":
+            return rankdir, False
+        sizes = {node_id: _label_extent(attrs) for nodes in body.values() for node_id, attrs in nodes}
+        wide, tall = self._extent(sizes, "LR", rows=False)
+        if wide <= MAX_ASPECT * tall:
+            return "LR", False
+        rows = self._tree_like()
+        down_wide, down_tall = self._extent(sizes, "TB", rows=rows)
+        # A wide, shallow graph (many leaves into one op) is no better top to bottom: keep the familiar LR.
+        if abs(math.log(down_wide / down_tall)) >= abs(math.log(wide / tall)):
+            return "LR", False
+        return "TB", rows
+
+    def _tree_like(self) -> bool:
+        """True when no drawn computed value feeds more than one op: rows then read as a chain (an MLP, a
+        neuron); with values used twice, the row links cross each other and plain top-to-bottom reads better."""
+        for tensor in self.order:
+            computed = tensor.grad_fn is not None and id(tensor) in self.ids.tensors
+            if computed and len(self.consumers.get(id(tensor), [])) > 1:
+                return False
+        return True
+
+    def _rows(self) -> list[list[str]]:
+        """[op or box, its drawn results] for every op and collapsed module that has a drawn result."""
+        rows: dict[str, list[str]] = {}
+        for tensor in self.order:
+            key = id(tensor)
+            if tensor.grad_fn is None or key not in self.ids.tensors:
+                continue
+            box = self.group.get(key)
+            maker = self.box_ids[box] if box is not None else self.ids.ops[key]
+            rows.setdefault(maker, [maker]).append(self.ids.tensors[key])
+        return list(rows.values())
+
+    def _visible(self, tensor: Tensor) -> str:
+        """The node a tensor is drawn as: its own, or the collapsed module hiding it."""
+        return self.ids.tensors.get(id(tensor)) or self.box_ids[self.group[id(tensor)]]
+
+    def _ranks(self, rows: bool) -> tuple[dict[str, int], list[tuple[str, str]]]:
+        """dot's rank of every drawn node (longest path from the leaves, a leaf just before its first
+        consumer; with rows, a result on its op's rank) and the edges into ops and boxes."""
+        rank: dict[str, int] = {}
+        edges: list[tuple[str, str]] = []
+        for tensor in self.order:
+            node = tensor.grad_fn
+            if node is None:
+                continue
+            box = self.group.get(id(tensor))
+            target = self.box_ids[box] if box is not None else self.ids.ops[id(tensor)]
+            sources = [s for s in (self._visible(p) for p in node.inputs) if s != target]
+            edges += [(s, target) for s in sources]
+            rank[target] = max([rank.get(s, 0) + 1 for s in sources] + [1, rank.get(target, 0)])
+            if id(tensor) in self.ids.tensors:
+                rank[self.ids.tensors[id(tensor)]] = rank[target] + (0 if rows else 1)
+        first_use: dict[str, int] = {}
+        for source, target in edges:
+            if source not in rank:
+                first_use[source] = min(first_use.get(source, rank[target]), rank[target])
+        rank.update({source: first - 1 for source, first in first_use.items()})
+        return rank, edges
+
+    def _extent(self, sizes: dict[str, tuple[float, float]], direction: str, rows: bool) -> tuple[float, float]:
+        """Estimated (width, height) in points of the drawing: ranks side by side along `direction`, the
+        nodes of one rank stacked across it (cluster margins and edge labels left out)."""
+        rank, _ = self._ranks(rows)
+        for node_id in sizes:
+            rank.setdefault(node_id, 0)  # a lone root leaf
+        along: dict[int, float] = {}  # per rank: the largest extent along the direction
+        across: dict[int, float] = {}  # per rank: the summed extent across it
+        for node_id, (width, height) in sizes.items():
+            r = rank[node_id]
+            depth, breadth = (width, height) if direction == "LR" else (height, width)
+            along[r] = max(along.get(r, 0.0), depth)
+            across[r] = across.get(r, -NODESEP * 72) + breadth + NODESEP * 72
+        length = sum(along.values()) + RANKSEP * 72 * (len(along) - 1)
+        breadth = max(across.values())
+        return (length, breadth) if direction == "LR" else (breadth, length)
 
     def _emit_clusters(self, graph: DagradGraph, body: dict[str | None, list[tuple[str, dict[str, str]]]]) -> None:
         for node_id, attrs in body.get(None, []):
@@ -460,11 +580,9 @@ class _Builder:
                 emit(graph, name)
 
     def _emit_edges(self, graph: DagradGraph, box_ids: dict[str, str]) -> None:
-        def visible(tensor: Tensor) -> str:
-            return self.ids.tensors.get(id(tensor)) or box_ids[self.group[id(tensor)]]
-
+        visible = self._visible
         seen_box_edges: set[tuple[str, str]] = set()
-        long_edges = self._long_edges(visible, box_ids)
+        long_edges = self._long_edges()
         count = 0
         for tensor in self.order:
             node = tensor.grad_fn
@@ -504,7 +622,7 @@ class _Builder:
                     self.ids.out_edges[key] = edge_id
                 graph.edge(target, self.ids.tensors[key], **attrs)
 
-    def _long_edges(self, visible: Any, box_ids: dict[str, str]) -> set[tuple[str, str]]:
+    def _long_edges(self) -> set[tuple[str, str]]:
         """Edges to draw from a small copy ("proxy") of their source, placed next to the consumer.
 
         Graphviz's dot routes an edge spanning k ranks through k virtual nodes, and its positioning pass
@@ -512,33 +630,14 @@ class _Builder:
         skip input) makes even a 200-node graph take minutes in graphviz-pure. When the estimated number of
         virtual nodes passes LONG_EDGE_BUDGET, edges longer than LONG_EDGE_SPAN ranks leave from a proxy.
         """
-        rank: dict[str, int] = {}
-        edges: list[tuple[str, str]] = []
-        for tensor in self.order:
-            node = tensor.grad_fn
-            if node is None:
-                continue
-            box = self.group.get(id(tensor))
-            target = box_ids[box] if box is not None else self.ids.ops[id(tensor)]
-            sources = [s for s in (visible(p) for p in node.inputs) if s != target]
-            edges += [(s, target) for s in sources]
-            rank[target] = max([rank.get(s, 0) + 1 for s in sources] + [1, rank.get(target, 0)])
-            if id(tensor) in self.ids.tensors:
-                rank[self.ids.tensors[id(tensor)]] = rank[target] + 1
-        first_use: dict[str, int] = {}
-        for source, target in edges:
-            if source not in rank:  # a leaf sits next to its earliest consumer
-                first_use[source] = min(first_use.get(source, rank[target]), rank[target])
-        spans = {(s, t): rank[t] - rank.get(s, first_use.get(s, rank[t]) - 1) for s, t in edges}
+        rank, edges = self._ranks(rows=False)
+        spans = {(s, t): rank[t] - rank[s] for s, t in edges}
         if sum(max(span - 1, 0) for span in spans.values()) <= LONG_EDGE_BUDGET:
             return set()
         return {edge for edge, span in spans.items() if span > LONG_EDGE_SPAN}
 
     def _proxy(self, graph: DagradGraph, tensor: Tensor, proxy_id: str) -> str:
-        name = self.names.get(id(tensor)) or tensor.name
-        if not name:
-            made_by = tensor.grad_fn.name if tensor.grad_fn is not None else "input"
-            name = f"{made_by} {labels.format_shape(tensor.shape)}"
+        name = self.naming.text[id(tensor)]
         graph.node(
             proxy_id,
             id=f"dg_{proxy_id}",
@@ -562,8 +661,7 @@ class _Builder:
         hot = key in self.highlighted or key in self.accented
         border = COLORS["accent"] if key in self.accented else COLORS["highlight"] if hot else "#334155"
         rows = []
-        name = self.names.get(key) or tensor.name
-        header = f"<B>{escape_html(name)}</B>" if name else ""
+        header = self._name_text(tensor)
         if self.style.show_shape:
             kind = f"{labels.format_shape(tensor.shape)} {tensor.dtype}"
             shape = f'<FONT POINT-SIZE="9" COLOR="{COLORS["muted"]}">{kind}</FONT>'
@@ -585,6 +683,17 @@ class _Builder:
         table.append("</TABLE>")
         return {"id": f"dg_{node_id}", "shape": "plain", "label": "<" + "".join(table) + ">"}
 
+    def _name_text(self, tensor: Tensor) -> str:
+        """The tensor's name as drawn: bold when the user gave it, muted when generated ('add_2', 'input'),
+        nothing for a one-element literal, whose value row already says what it is."""
+        key = id(tensor)
+        name = escape_html(self.naming.text[key])
+        if key in self.naming.given:
+            return f"<B>{name}</B>"
+        if tensor.grad_fn is None and tensor.size == 1 and not tensor.requires_grad:
+            return ""
+        return f'<FONT COLOR="{COLORS["muted"]}">{name}</FONT>'
+
     def _grad_row(self, tensor: Tensor) -> str | None:
         style = self.style
         if not style.show_grad or not tensor.requires_grad:
@@ -603,13 +712,10 @@ class _Builder:
 
     def _op_attrs(self, tensor: Tensor, op_id: str) -> dict[str, str]:
         node = tensor.grad_fn
-        lines = [f"<B>{escape_html(node.name)}</B>"]
+        # The op as math, settings included ('** 3', 'sum(dim=1)'): the engine's label, so a new op draws
+        # right without any change here.
+        lines = [f"<B>{escape_html(node.label)}</B>"]
         small = []
-        for name, value in op_attributes(node).items():
-            if name.startswith("_") or name in BOOKKEEPING or callable(value):
-                continue
-            text = f"{name}={value!r}"
-            small.append(text if len(text) <= 32 else text[:31] + "…")
         if self.style.show_saved:
             small += [f"saved {s.label}: {labels.format_shape(s.shape)} {s.dtype}" for s in saved_values(node)]
             if node.released:
@@ -668,3 +774,35 @@ def _value_rows(title: str, array: Any, show_data: bool | str) -> list[str]:
         return [f"{title} " + escape_html(labels.format_array(array, show_data))]
     first, *rest = labels.stats_lines(array)
     return [f"{title} {escape_html(first)}"] + [escape_html(line) for line in rest]
+
+
+def _label_extent(attrs: dict[str, str]) -> tuple[float, float]:
+    """Estimated (width, height) in points of a node from its HTML-like label, for choosing a direction."""
+    label = attrs.get("label", "")
+    if "<TABLE" in label:
+        rows = re.findall(r"<TR>(.*?)</TR>", label)
+        widths = []
+        for row in rows:
+            fixed = re.search(r'WIDTH="(\d+)"', row)  # the stepper's fixed grad rows
+            widths.append(float(fixed.group(1)) if fixed else _text_width(row))
+        return max(widths, default=0.0) + 10, 20.0 * len(rows) + 4
+    lines = label.split("<BR/>")
+    width, height = max(_text_width(line) for line in lines) + 16, 15.0 * len(lines) + 10
+    if attrs.get("shape") == "ellipse":  # an ellipse around a text box is about 1.4 times its size
+        return max(54.0, 1.4 * width), max(36.0, 1.4 * height)
+    return width, height
+
+
+def _text_width(markup: str) -> float:
+    """Width in points of one line of HTML-like label text, each run at its POINT-SIZE (12 by default)."""
+    sizes = [12.0]
+    total = 0.0
+    for token in re.split(r"(<[^>]*>)", markup):
+        if token.startswith("<FONT"):
+            size = re.search(r'POINT-SIZE="([\d.]+)"', token)
+            sizes.append(float(size.group(1)) if size else sizes[-1])
+        elif token.startswith("</FONT") and len(sizes) > 1:
+            sizes.pop()
+        elif not token.startswith("<"):
+            total += len(html.unescape(token)) * CHAR_WIDTH * sizes[-1]
+    return total

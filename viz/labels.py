@@ -8,12 +8,15 @@ neither break the DOT syntax nor inject markup.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from engine import Tensor
+from viz.modules import module_tree, scope_names
 
 # Tensors with at most this many elements show their values (micrograd style); larger ones show statistics.
 TINY_SIZE = 6
@@ -128,14 +131,88 @@ def parameter_names(params: Any) -> dict[int, str]:
     return names
 
 
-def node_names(order: list[Tensor], params: Any = None) -> dict[int, str]:
-    """A readable, unique name for every tensor in `order` (topological): the params name, the
-    Tensor.name, else the op that made it ('mul', 'mul_2', ...) or 'const'/'input' for leaves.
+# How an op's math symbol reads as a word in a generated value name ('add_2'): names must be identifiers
+# a reader can type and say. Words in a label ('tanh', 'sum(dim=1)') are used as they are.
+SYMBOL_WORDS = {
+    "+": "add",
+    "−": "sub",
+    "-": "sub",
+    "×": "mul",
+    "*": "mul",
+    "÷": "div",
+    "/": "div",
+    "**": "pow",
+    "@": "matmul",
+    "//": "floordiv",
+    "%": "mod",
+    "T": "transpose",
+}
 
-    Used by explain() and the stepper, where every value needs a name to be talked about.
+
+@dataclass(frozen=True)
+class TensorNames:
+    """What every tensor of a graph is called: `text` (id(tensor) -> name, every tensor has one) and
+    `given`, the ids named by the user (Tensor.name, a Module's parameter path, a caller variable) rather
+    than generated from the op that made them ('add_2'), a role ('input', 'target') or a value ('2')."""
+
+    text: dict[int, str]
+    given: frozenset[int]
+
+
+def caller_names(names: Mapping[str, Any] | None) -> dict[int, str]:
+    """id(tensor) -> variable name from a mapping such as `locals()` or `{"x": x, "loss": loss}`.
+
+    Only Tensor values count (a locals() dict holds models, numbers and modules too). Names starting with
+    an underscore are skipped: IPython binds `_`, `__`, `_5` to recent outputs. A tensor bound to several
+    variables takes the first in the mapping's order (for locals(), the variable assigned first).
     """
-    given = parameter_names(params)
-    names: dict[int, str] = {}
+    if names is None:
+        return {}
+    if not isinstance(names, Mapping):
+        raise TypeError(
+            f"names must be a mapping from variable names to tensors, such as locals() or {{'x': x}}, "
+            f"got {type(names).__name__}"
+        )
+    found: dict[int, str] = {}
+    for name, value in names.items():
+        if isinstance(value, Tensor) and isinstance(name, str) and name and not name.startswith("_"):
+            found.setdefault(id(value), name)
+    return found
+
+
+def value_word(node: Any) -> str:
+    """The word an op's output is named after: 'tanh' for tanh, 'sum' for sum(dim=1), 'add' for +, 'pow'
+    for ** 3, 'neg' for a one-input −; the class name in lower case for a label that is neither."""
+    label = str(node.label).strip()
+    first = label.split(" ", 1)[0] if label else ""
+    if first in SYMBOL_WORDS:
+        word = SYMBOL_WORDS[first]
+        return "neg" if word == "sub" and len(node.inputs) == 1 else word
+    match = re.match(r"[A-Za-z_]\w*", label)
+    if match:
+        return match.group(0)
+    if label.startswith("["):
+        return "index"
+    return str(node.name).lower()
+
+
+def tensor_names(order: list[Tensor], params: Any = None, names: Mapping[str, Any] | None = None) -> TensorNames:
+    """A readable name for every tensor in `order` (topological), shared by draw_graph, explain and the stepper.
+
+    When sources disagree, the first that has a name wins:
+      1. Tensor.name (set on that very tensor with name=);
+      2. the parameter's path in `params` ('layers.0.weight'): a loop variable left in locals() (`p` after
+         `for p in model.parameters()`) must not rename a parameter;
+      3. a caller variable from `names` (e.g. locals()): `a`, `loss`, `logits`;
+      4. a generated name, made unique with a suffix: the op's word for computed values ('add', 'tanh_2');
+         for leaves with a Module as params, the role 'input' (data fed to the model) or 'target' (data
+         that meets the model's output outside it, as a loss's target does); the value itself for a
+         one-element constant ('2'); else 'input' for a leaf that requires grad, 'data' for other constants.
+    User names (1-3) are kept as given even when two tensors share one.
+    """
+    parameters = parameter_names(params)
+    variables = caller_names(names)
+    text: dict[int, str] = {}
     taken: dict[str, int] = {}
 
     def unique(base: str) -> str:
@@ -144,21 +221,53 @@ def node_names(order: list[Tensor], params: Any = None) -> dict[int, str]:
         return base if count == 1 else f"{base}_{count}"
 
     for tensor in order:  # user names first, so generated names never steal them
-        name = given.get(id(tensor)) or tensor.name
+        key = id(tensor)
+        name = tensor.name or parameters.get(key) or variables.get(key)
         if name:
-            names[id(tensor)] = name
+            text[key] = name
             taken[name] = taken.get(name, 0) + 1
+    given = frozenset(text)
+    roles = _roles(order, scope_names(module_tree(params))) if callable(getattr(params, "named_modules", None)) else {}
     for tensor in order:
-        if id(tensor) in names:
+        key = id(tensor)
+        if key in text:
             continue
         if tensor.grad_fn is not None:
-            base = tensor.grad_fn.name.lower()
-        elif tensor.requires_grad:
-            base = "input"
-        elif tensor.numel() == 1:  # a constant such as the 2 in `a * 2` is named by its value (never needs a grad)
-            names[id(tensor)] = compact_number(tensor.data.reshape(-1)[0])
-            continue
+            text[key] = unique(value_word(tensor.grad_fn))
+        elif key in roles:
+            text[key] = unique(roles[key])
+        elif tensor.numel() == 1 and not tensor.requires_grad:
+            text[key] = compact_number(tensor.data.reshape(-1)[0])  # the 2 in `a * 2` is named by its value
         else:
-            base = "data"
-        names[id(tensor)] = unique(base)
-    return names
+            text[key] = unique("input" if tensor.requires_grad else "data")
+    return TensorNames(text, given)
+
+
+def _roles(order: list[Tensor], scopes: dict[int, str]) -> dict[int, str]:
+    """'input' or 'target' for the unnamed data leaves of a model's graph (ops tagged with a module scope).
+
+    A data leaf is one that is neither computed, nor requires grad, nor a one-element literal. Fed to an op
+    inside the model it is an input; fed to an op outside the model that also reads a value computed from
+    the model (a loss, `out - y`), it is a target.
+    """
+    from_model: set[int] = set()  # values computed inside the model, or later from such values
+    roles: dict[int, str] = {}
+    for tensor in order:
+        node = tensor.grad_fn
+        if node is None:
+            continue
+        in_model = id(node.scope) in scopes
+        meets_model = any(id(p) in from_model for p in node.inputs)
+        if in_model or meets_model:
+            from_model.add(id(tensor))
+        role = "input" if in_model else "target" if meets_model else None
+        for p in node.inputs:
+            if role is None or p.grad_fn is not None or p.requires_grad or p.size == 1 or id(p) in roles:
+                continue
+            roles[id(p)] = role
+    return roles
+
+
+def node_names(order: list[Tensor], params: Any = None, names: Mapping[str, Any] | None = None) -> dict[int, str]:
+    """id(tensor) -> name for every tensor in `order`: tensor_names(...).text (explain() and the stepper)."""
+    return tensor_names(order, params, names).text

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from engine import Tensor, no_grad
 
 TRAIN_COLOR, VAL_COLOR = "#2563eb", "#dc2626"
+FEW_POINTS = 50  # up to this many points, decision-boundary plots draw them large
 
 
 def _save(fig: Figure, path: str | os.PathLike[str] | None, dpi: int = 120) -> Figure:
@@ -137,7 +138,8 @@ def plot_decision_boundary(
         ax.contourf(grid_x, grid_y, shade, levels=np.linspace(0, 1, 21), cmap="RdBu_r", alpha=0.35)
         if field.min() < threshold < field.max():
             ax.contour(grid_x, grid_y, field, levels=[threshold], colors="k", linewidths=1.5)
-    ax.scatter(X[:, 0], X[:, 1], c=y, cmap="tab10", vmin=0, vmax=9, s=14, edgecolors="k", linewidths=0.4)
+    size = 70 if len(X) <= FEW_POINTS else 14  # a handful of points (XOR's four) must stand out
+    ax.scatter(X[:, 0], X[:, 1], c=y, cmap="tab10", vmin=0, vmax=9, s=size, edgecolors="k", linewidths=0.4)
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
     ax.set_title(title or "decision boundary")

@@ -17,6 +17,7 @@ import io
 import json
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ def backprop_steps(
     frame_ms: int = 1500,
     dpi: int = 110,
     backend: str | None = None,
+    names: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write the backward pass of `root` step by step and return the path written.
 
@@ -50,10 +52,11 @@ def backprop_steps(
         any other `*.png`, e.g. `out/step.png`: out/step_000.png, out/step_001.png... For PNGs the
         directory holding the frames is returned.
     Like explain(), it needs the graph's saved values (call before .backward() or after
-    backward(retain_graph=True)) and changes no .grad. params names leaves; gradient seeds a non-scalar root.
+    backward(retain_graph=True)) and changes no .grad. params names leaves, names (the caller's variables, e.g.
+    locals()) names any tensor, as in draw_graph; gradient seeds a non-scalar root.
     """
     path_text = os.fspath(path)
-    trace = trace_backward(root, gradient, params, caller="backprop_steps")
+    trace = trace_backward(root, gradient, params, caller="backprop_steps", names=names)
     if len(trace.steps) > MAX_STEPS:
         raise ValueError(
             f"backprop_steps: the backward pass has {len(trace.steps)} steps, more than {MAX_STEPS}; step through "
@@ -149,6 +152,7 @@ def _layout(
     return build_graph(
         (trace.root,),
         params=params,
+        names=trace.variables,  # the picture names tensors from the same sources as the trace
         show_grad=True,
         grad_text=grads,
         grad_width=width,

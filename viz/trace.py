@@ -9,6 +9,7 @@ Tensor hooks are not run: the trace shows the gradients the ops' rules define.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,13 +61,24 @@ class Trace:
     steps: list[Step]
     received: dict[int, list[Contribution]]  # id(tensor) -> contributions, in the order they arrived
     grads: dict[int, np.ndarray]  # id(tensor) -> total gradient (root included)
+    variables: Mapping[str, Any] | None = None  # the caller's names= mapping, for pictures of the same trace
 
     def name(self, tensor: Tensor) -> str:
         return self.names[id(tensor)]
 
 
-def trace_backward(root: Tensor, gradient: Any = None, params: Any = None, caller: str = "explain") -> Trace:
-    """Replay backward from `root` (seeded with `gradient`, default 1 for a one-element root)."""
+def trace_backward(
+    root: Tensor,
+    gradient: Any = None,
+    params: Any = None,
+    caller: str = "explain",
+    *,
+    names: Mapping[str, Any] | None = None,
+) -> Trace:
+    """Replay backward from `root` (seeded with `gradient`, default 1 for a one-element root).
+
+    Tensors are named as draw_graph names them (viz.labels.tensor_names): params and `names` (the caller's
+    variables, e.g. locals()) give the user's names."""
     if not isinstance(root, Tensor):
         raise TypeError(f"{caller}: expected an engine.Tensor, got {type(root).__name__}")
     if not root.requires_grad:
@@ -108,7 +120,7 @@ def trace_backward(root: Tensor, gradient: Any = None, params: Any = None, calle
                 previous = grads.get(id(parent))
                 grads[id(parent)] = value.copy() if previous is None else previous + value
             steps.append(step)
-    return Trace(root, seed, node_names(every, params), every, steps, received, grads)
+    return Trace(root, seed, node_names(every, params, names), every, steps, received, grads, names)
 
 
 def _seed(root: Tensor, gradient: Any, caller: str) -> np.ndarray:

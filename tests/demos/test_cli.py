@@ -129,7 +129,7 @@ def test_python_dash_m_demos_cli_round_trip(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "Gradients (what .backward() puts in each leaf's .grad):" in done.stdout
-    assert "Tanh" in svgtext.texts(out.read_bytes())
+    assert "tanh" in svgtext.texts(out.read_bytes())
     bad = subprocess.run(
         [sys.executable, "-m", "demos.cli", "graph", "--expr", "tanh(", "--set", "a=1"],
         capture_output=True,

@@ -1,4 +1,4 @@
-"""Every lesson runs in --quick mode and its claim holds; its figures are real images."""
+"""Every lesson runs in --quick mode and its claim holds; it leaves at least one figure, a real image."""
 
 from pathlib import Path
 
@@ -14,6 +14,8 @@ def test_lesson_claim_holds_in_quick_mode(name: str, tmp_path: Path, capsys: pyt
     ctx = run_lesson(name, out_dir=tmp_path, quick=True, seed=0)  # raises ClaimFailed if the claim fails
     report = capsys.readouterr().out
     assert len(report.splitlines()) >= 3, f"{name} printed no report"
+    figures = [path for path in ctx.written if path.suffix == ".png"]
+    assert figures, f"{name} saved no figure"
     for path in ctx.written:
         assert path.exists() and path.parent == tmp_path, path
         if path.suffix == ".png":

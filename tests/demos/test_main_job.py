@@ -6,12 +6,14 @@ One test on purpose: the job runs once, and pytest-xdist would otherwise rerun a
 import contextlib
 import html
 import io
+import re
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from demos import main
+from tests.viz import svgtext
 
 OUTPUTS = (
     "model_graph.png",
@@ -22,6 +24,7 @@ OUTPUTS = (
     "backprop_steps.html",
     "decision_boundary.png",
     "loss_curve.png",
+    "index.html",
 )
 
 
@@ -57,3 +60,22 @@ def test_main_job_writes_and_lists_every_output(tmp_path: Path) -> None:
     page = (tmp_path / "backprop_steps.html").read_text()
     assert page.lstrip().lower().startswith("<!doctype html") and "<svg" in page
     assert "de/da = -0.5000" in report and "de/db = -3.5000" in report
+
+    # the model's graph reads at page width, with its data named after the job's variables
+    with Image.open(tmp_path / "model_graph.png") as image:
+        assert image.width / image.height <= 3 and image.height / image.width <= 3, image.size
+    model_texts = svgtext.texts((tmp_path / "model_graph.svg").read_bytes())
+    assert {"x", "y", "logits", "loss"} <= set(model_texts)
+    expression_texts = svgtext.texts((tmp_path / "expression_graph.svg").read_bytes())
+    assert {"a", "b", "c", "d", "e", "** 3", "** 2"} <= set(expression_texts)
+    assert "∂e/∂c" in trace  # the derivation uses the picture's names
+
+    # out/index.html shows every figure the job wrote, and links the stepper and the derivation
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert index.lstrip().lower().startswith("<!doctype html")
+    shown = set(re.findall(r'<img src="([^"]+)"', index))
+    figures = {name for name in OUTPUTS if name.endswith((".png", ".svg"))}
+    assert {Path(name).stem for name in shown} == {Path(name).stem for name in figures}, shown
+    assert all((tmp_path / name).exists() for name in shown)
+    assert 'href="backprop_steps.html"' in index and 'href="expression_explain.txt"' in index
+    assert html.escape(trace.splitlines()[0]) in index

@@ -39,7 +39,7 @@ def test_scalar_graph_shows_values_names_and_op_nodes(scalar_expression):
     tensors = [line for key, line in nodes.items() if key.startswith("t")]
     assert len(ops) == 3 and len(tensors) == 6
     assert all("shape=ellipse" in line for line in ops) and all("shape=plain" in line for line in tensors)
-    assert {re.search(r"<B>(\w+)</B>", line).group(1) for line in ops} == {"Mul", "Add", "Tanh"}
+    assert {re.search(r"<B>([^<]+)</B>", line).group(1) for line in ops} == {"×", "+", "tanh"}  # the math
     assert "<B>a</B>" in graph.source and "data 2.0000" in graph.source and "data -3.0000" in graph.source
     assert "grad —" in graph.source  # before backward: grads shown as absent
     assert "grad 1.0000" not in graph.source
@@ -110,10 +110,10 @@ def test_module_clusters_are_nested_and_labelled(fake_net):
     assert "layers.1: FakeTanh" in source
     assert "<B>layers.0.weight</B>" in source
     # the Sum op was created outside the net: it is drawn outside every cluster, after them
-    sum_line = next(line for line in source.splitlines() if "<B>Sum</B>" in line)
+    sum_line = next(line for line in source.splitlines() if "<B>sum</B>" in line)
     assert sum_line.startswith("\top") and not sum_line.startswith("\t\t")  # top level, not in a subgraph
     linear_cluster = source[source.index("layers.0: FakeLinear") :].split("}")[0]
-    assert "<B>Linear</B>" in linear_cluster and "<B>layers.0.bias</B>" in linear_cluster
+    assert "<B>linear</B>" in linear_cluster and "<B>layers.0.bias</B>" in linear_cluster
 
 
 def test_collapse_draws_modules_as_boxes_with_shapes_and_parameter_counts(fake_net):
@@ -125,7 +125,7 @@ def test_collapse_draws_modules_as_boxes_with_shapes_and_parameter_counts(fake_n
     text = " ".join(boxes.values())
     assert "in (5, 2)" in text and "out (5, 3)" in text and "out (5, 1)" in text
     assert "9 parameters" in text and "4 parameters" in text and "0 parameters" in text
-    assert "<B>Linear</B>" not in source  # the ops are inside the boxes
+    assert "<B>linear</B>" not in source  # the ops are inside the boxes
     assert "layers.0.weight" not in source
     # the chain x -> box -> tensor -> box -> tensor -> box -> tensor -> Sum
     assert len(_edges(source)) == 8
@@ -239,7 +239,7 @@ def test_real_mlp_clusters_and_collapse():
     inner = viz.draw_graph(loss, params=model, collapse=1).source
     assert len([k for k in _nodes(inner) if k.startswith("m")]) == 2  # 0.0 and 0.1 (depth 2)
     assert "0: Sequential" in inner and "1: Linear(4→1)" in inner  # depth-1 modules stay clusters
-    assert inner.count("<B>Linear</B>") == 1  # the op of module 1 is still drawn
+    assert inner.count("<B>linear</B>") == 1  # the op of module 1 is still drawn
 
 
 def test_a_tensor_reused_along_a_long_chain_gets_proxies_so_layout_stays_fast():
@@ -278,3 +278,105 @@ def test_several_roots_share_one_picture():
     assert source.count("#fef3c7") == 2  # both roots are marked
     assert source.count("<B>a</B>") == 1  # the shared leaf is drawn once
     assert viz.draw_graph([first, second]).source == source
+
+
+def _op_labels(source: str) -> list[str]:
+    return [re.search(r"<B>([^<]+)</B>", line).group(1) for key, line in _nodes(source).items() if key.startswith("op")]
+
+
+def test_op_nodes_read_as_the_math_with_exponents_and_constants():
+    a = engine.tensor(-4.0, dtype="float64", requires_grad=True)
+    b = engine.tensor(2.0, dtype="float64", requires_grad=True)
+    c = a + b
+    d = a * b + b**3
+    e = (c - d) ** 2 / 2.0 + 10.0 / (c - d) ** 2
+    source = viz.draw_graph(e, names=locals()).source
+    labels = _op_labels(source)
+    assert sorted(labels) == sorted(["+", "×", "** 3", "+", "−", "** 2", "÷", "−", "** 2", "÷", "+"])
+    assert "PowScalar" not in source and "exponent" not in source  # no class names, no attribute dumps
+    assert "data 10.0000" in source and "data 2.0000" in source  # the constants 10 and 2 are drawn
+
+
+def test_settings_are_part_of_the_label_and_nothing_else_is_printed():
+    x = engine.randn(2, 3, requires_grad=True)
+    source = viz.draw_graph(engine.leaky_relu(x, 0.2).sum(axis=1).reshape(1, 2).T).source
+    assert _op_labels(source) == ["leaky_relu(0.2)", "sum(dim=1)", "reshape(1, 2)", "T"]
+    assert "=None" not in source and "keepdims" not in source
+
+
+def test_a_new_op_draws_its_label_without_any_change_in_viz():
+    class Cube(engine.Function):
+        """d(x³)/dx = 3x²"""
+
+        symbol = "cube"
+
+        def forward(ctx, x, scale):
+            ctx.save_for_backward(x)
+            ctx.scale = scale
+            return scale * x**3
+
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return (grad * 3 * ctx.scale * x**2,)
+
+        @property
+        def label(self) -> str:
+            return f"{self.scale} · x³"
+
+    x = engine.tensor(2.0, requires_grad=True, name="x")
+    assert _op_labels(viz.draw_graph(Cube.apply(x, 5)).source) == ["5 · x³"]
+
+
+def test_every_tensor_is_drawn_with_the_name_explain_uses():
+    a = engine.tensor(2.0, dtype="float64", requires_grad=True)
+    b = engine.tensor(-3.0, dtype="float64", requires_grad=True)
+    product = a * b
+    loss = (product + a).tanh()
+    names = locals()
+    texts = svgtext.texts(pipe(viz.draw_graph(loss, names=names), "svg"))
+    for name in ("a", "b", "product", "loss", "add"):  # caller variables, and a generated name
+        assert name in texts, name
+    steps = viz.explain(loss, names=names)
+    assert "Step 1: loss = " in steps
+    assert "∂loss/∂product" in steps and "a.grad" in steps and "∂loss/∂add" in steps
+
+
+def test_a_models_input_and_target_are_named_and_drawn_outside_its_clusters(fake_net):
+    x = engine.Tensor(np.ones((5, 2)))
+    y = engine.Tensor(np.zeros((5, 1)))
+    loss = ((fake_net(x) - y) ** 2).mean()
+    for collapse in (None, 0):
+        source = viz.draw_graph(loss, params=fake_net, collapse=collapse).source
+        top_level = [line for line in source.splitlines() if re.match(r"\tt\d+ \[", line)]  # outside clusters
+        assert any(">input<" in line and "(5, 2)" in line for line in top_level), collapse
+        assert any(">target<" in line and "(5, 1)" in line for line in top_level), collapse
+    named = viz.draw_graph(loss, params=fake_net, names={"batch": x, "labels": y}).source
+    assert "<B>batch</B>" in named and "<B>labels</B>" in named
+
+
+@pytest.mark.parametrize("kind", ["classes", "probabilities", "numpy"])
+def test_a_loss_node_shows_its_real_arguments(kind):
+    import nn
+    import nn.functional as F
+
+    engine.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4))
+    x = engine.randn(5, 3)
+    classes = np.array([0, 1, 2, 3, 0])
+    y = {
+        "classes": engine.tensor(classes),
+        "probabilities": engine.tensor(np.eye(4, dtype=np.float32)[classes]),
+        "numpy": classes,
+    }[kind]
+    loss = F.cross_entropy(model(x), y, reduction="sum")
+    loss.backward()  # the drawing works on a released graph too
+    source = viz.draw_graph(loss, params=model).source
+    loss_line = next(line for key, line in _nodes(source).items() if key.startswith("op") and "cross_entropy" in line)
+    assert "<B>cross_entropy(reduction=&#39;sum&#39;)</B>" in loss_line and "=None" not in loss_line
+    edges = {(src, attrs) for src, dst, attrs in _edges(source) if dst == re.match(r"\s*(op\d+)", loss_line).group(1)}
+    assert len(edges) == 2 and {re.search(r"label=(\w+)", attrs).group(1) for _, attrs in edges} == {"arg0", "arg1"}
+    target_line = next(line for line in source.splitlines() if ">target<" in line)
+    assert re.match(r"\tt\d+ \[", target_line)  # drawn outside the model's cluster
+    if kind == "classes":
+        named = viz.draw_graph(loss, params=model, names={"labels": y}).source
+        assert "<B>labels</B>" in named

@@ -12,7 +12,16 @@ from hypothesis import strategies as st
 import engine
 import viz
 from tests.viz import svgtext
-from viz.labels import escape_html, format_array, format_number, format_shape, node_names
+from viz.labels import (
+    caller_names,
+    escape_html,
+    format_array,
+    format_number,
+    format_shape,
+    node_names,
+    tensor_names,
+    value_word,
+)
 from viz.render import find_pure_binary, pipe
 
 
@@ -40,6 +49,63 @@ def test_node_names_prefer_user_names_then_ops_then_values():
     out = a * 2 * a
     names = node_names(engine.graph.walk(out))
     assert sorted(names.values()) == sorted(["mul", "2", "mul_2", "mul_3"])
+
+
+def test_generated_names_are_words_read_from_the_op_label():
+    x = engine.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    words = {
+        "add": x + x,
+        "sub": x - 1.0,
+        "neg": -x,
+        "mul": x * x,
+        "div": x / 2.0,
+        "pow": x**3,
+        "matmul": x @ x,
+        "transpose": x.T,
+        "index": x[0, 1:],
+        "sum": x.sum(axis=1),
+        "reshape": x.reshape(4),
+        "tanh": x.tanh(),
+        "leaky_relu": engine.leaky_relu(x, 0.2),
+    }
+    for word, value in words.items():
+        assert value_word(value.grad_fn) == word, (word, value.grad_fn.label)
+
+
+def test_caller_names_take_tensors_from_a_locals_like_mapping():
+    a = engine.tensor(1.0, requires_grad=True)
+    loss = a * 2
+    mapping = {"a": a, "loss": loss, "alias": loss, "_": loss, "_7": a, "n": 3, "model": object()}
+    assert caller_names(mapping) == {id(a): "a", id(loss): "loss"}  # first variable wins; _ names skipped
+    assert caller_names(None) == {}
+    with pytest.raises(TypeError, match="mapping from variable names to tensors"):
+        caller_names([a])
+
+
+def test_when_sources_disagree_tensor_name_then_parameter_path_then_variable():
+    w = engine.tensor([1.0, 2.0], requires_grad=True)
+    v = engine.tensor([3.0, 4.0], requires_grad=True, name="v_given")
+    x = engine.tensor([5.0, 6.0], requires_grad=True)
+    out = (w * v * x).sum()
+    p = w  # a loop variable left in locals() must not rename the parameter
+    naming = tensor_names(engine.graph.walk(out), params={"layer.weight": w}, names={"p": p, "v": v, "x": x})
+    assert naming.text[id(w)] == "layer.weight"
+    assert naming.text[id(v)] == "v_given"
+    assert naming.text[id(x)] == "x"
+    assert naming.text[id(out)] == "sum"
+    assert naming.given == {id(w), id(v), id(x)}
+
+
+def test_a_models_unnamed_data_is_named_input_and_target(fake_net):
+    x = engine.Tensor(np.ones((5, 2)))
+    y = engine.Tensor(np.zeros((5, 1)))
+    out = fake_net(x)
+    loss = ((out.reshape(5, 1) - y) ** 2).mean()  # the target meets the model's output after a reshape
+    names = node_names(engine.graph.walk(loss), params=fake_net)
+    assert names[id(x)] == "input" and names[id(y)] == "target"
+    assert names[id(fake_net.layers[0].weight)] == "layers.0.weight"
+    without_model = node_names(engine.graph.walk(loss))
+    assert without_model[id(x)] == "data" and without_model[id(y)] == "data_2"
 
 
 @pytest.mark.skipif(find_pure_binary() is None, reason="graphviz-pure is not installed")

@@ -1,4 +1,4 @@
-"""A graph from draw_graph displays inline in a real Jupyter kernel, without the system Graphviz."""
+"""A graph from draw_graph and a training History display inline in a real Jupyter kernel (no system Graphviz)."""
 
 from __future__ import annotations
 
@@ -28,4 +28,20 @@ def test_draw_graph_displays_inline_in_a_kernel():
     outputs = notebook.cells[0].outputs
     assert len(outputs) == 1 and outputs[0].output_type == "execute_result"
     texts = svgtext.texts(outputs[0].data["image/svg+xml"])
-    assert "Tanh" in texts and "a" in texts
+    assert "tanh" in texts and "a" in texts
+
+
+HISTORY_CELL = """\
+import nn
+nn.History(train={"loss": [0.9, 0.4]}, val={"loss": [1.0, 0.5]})
+"""
+
+
+@pytest.mark.slow
+def test_a_training_history_displays_as_charts_in_a_kernel():
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(HISTORY_CELL)])
+    NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
+    (output,) = notebook.cells[0].outputs
+    assert output.output_type == "execute_result"
+    page = output.data["text/html"]
+    assert "History: 2 epochs" in page and page.count("<svg") == 1 and "<polyline" in page

@@ -74,6 +74,18 @@ def test_plot_decision_boundary_binary_and_multiclass(model, points, tmp_path):
     assert fig3.get_axes()[0].get_title() == "decision boundary"
 
 
+def test_a_handful_of_points_is_drawn_large(model, points):
+    from matplotlib.collections import PathCollection
+
+    def marker_size(X, y) -> float:
+        ax = viz.plot_decision_boundary(model, X, y, resolution=20).get_axes()[0]
+        (scatter,) = [c for c in ax.collections if isinstance(c, PathCollection)]
+        return float(scatter.get_sizes()[0])
+
+    X, y = points
+    assert marker_size(X[:4], y[:4]) > 4 * marker_size(X, y)  # XOR's four points stand out; 60 stay small
+
+
 def test_plot_decision_boundary_errors(model, points):
     X, y = points
     with pytest.raises(ValueError, match=r"X must have shape \(N, 2\)"):

@@ -12,6 +12,7 @@ from PIL import Image
 
 import engine
 import viz
+from tests.viz import svgtext
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -157,3 +158,17 @@ def test_too_many_steps_are_refused(tmp_path):
         y = y * 1.0
     with pytest.raises(ValueError, match="401 steps, more than 400"):
         viz.backprop_steps(y, tmp_path / "long.html")
+
+
+def test_the_stepper_names_tensors_like_the_picture_and_explain(tmp_path):
+    a = engine.tensor(0.5, requires_grad=True, dtype="float64")
+    b = engine.tensor(-1.5, requires_grad=True, dtype="float64")
+    hidden = a * b
+    score = (hidden + a).tanh()
+    page = viz.backprop_steps(score, tmp_path / "steps.html", names=locals()).read_text(encoding="utf-8")
+    frames = _frames(page)
+    assert frames[1]["title"].startswith("Step 1 of 3: score = ")
+    assert [row[0] for row in frames[-1]["table"]] == ["score", "add", "hidden", "a", "b"]
+    svg = page[page.index("<svg") : page.index("</svg>") + len("</svg>")]
+    texts = svgtext.texts(svg)
+    assert {"score", "add", "hidden", "a", "b"} <= set(texts)
