@@ -19,9 +19,9 @@ import sys
 from typing import Any, NoReturn
 
 import engine
-from engine.graph import walk
 
 EXIT_USAGE, EXIT_FAILURE = 2, 1
+MAX_DRAWN_OPS = 2000  # draw_graph's default limit: a graph the command can draw is one it keeps for viewing
 
 
 class UsageError(Exception):
@@ -160,11 +160,12 @@ def _run_graph(args: argparse.Namespace) -> int:
         if args.set:
             raise UsageError("dagrad graph: error: --set applies to --expr only (see dagrad graph --help)")
         root, params, title = _mlp(args)
-    # Keep every gradient for the picture (like micrograd's drawing) and the graph for explain/steps.
-    for tensor in walk(root):
-        if tensor.grad_fn is not None:
-            tensor.retain_grad()
-    root.backward(retain_graph=True)
+    # The command is for looking: keep what backward does for any graph it can draw, not only learning-size ones.
+    previous = engine.set_learning_size(ops=MAX_DRAWN_OPS, elements=10**8)
+    try:
+        root.backward()
+    finally:
+        engine.set_learning_size(previous.ops, previous.elements)
     if args.explain:
         print(explain(root, params=params))
     if args.steps:

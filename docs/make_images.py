@@ -28,8 +28,6 @@ def small_expression() -> engine.Tensor:
     p.name = "p"
     y = p + a
     y.name = "y"
-    p.retain_grad()
-    y.retain_grad()
     return y
 
 

@@ -174,6 +174,8 @@ class Walk:
 
     def finish_leaf(self, leaf: Tensor, grad: Any) -> None:
         """A leaf's total gradient: through its hooks, then kept for engine.grad or added to its .grad."""
+        if not self.deliver:
+            return
         for hook in list(leaf._hooks or ()):
             grad = _apply_hook(hook, grad, self.create_graph, None, leaf)
         if self.capture is not None:
@@ -484,7 +486,9 @@ class Recorder:
     derivatives), so viz can draw every gradient and explain every step after backward()."""
 
     def __call__(self, node: Function, upstream: Any, input_grads: tuple[Any, ...]) -> None:
-        node.record = BackwardRecord(upstream, input_grads, local_derivatives(node, upstream))
+        # Copies: a leaf's .grad may be this very array, and an optimizer's zero_grad fills it with zeros.
+        grads = tuple(None if g is None else np.array(g) for g in input_grads)
+        node.record = BackwardRecord(np.array(upstream), grads, local_derivatives(node, upstream))
 
 
 def local_derivatives(node: Function, upstream: Any) -> tuple[Any, ...] | None:

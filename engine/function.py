@@ -169,6 +169,11 @@ class Function:
         return type(self).__name__
 
     @property
+    def sequence_number(self) -> int:
+        """The op's number in creation order (a later op has a larger one; backward runs the largest first)."""
+        return self._seq
+
+    @property
     def label(self) -> str:
         """The op as a reader writes it, settings included: '+', '** 3', 'sum(dim=1)', 'leaky_relu(0.2)'.
 

@@ -149,6 +149,15 @@ def record_of(node: Function) -> BackwardRecord | None:
     return node.__dict__.get("record") if hasattr(node, "__dict__") else None
 
 
+def recorded_grad(tensor: Tensor) -> np.ndarray | None:
+    """d(root)/d(tensor) from the last backward through it: its .grad (a leaf, or after retain_grad()), else what
+    its op recorded (graphs of learning size), else None. What pictures show, without touching .grad."""
+    if tensor.grad is not None:
+        return tensor.grad.data
+    record = record_of(tensor.grad_fn) if tensor.grad_fn is not None else None
+    return None if record is None else record.upstream
+
+
 class ReleasedData:
     """The data of a value a large graph let go of after backward: its shape and dtype, no values."""
 

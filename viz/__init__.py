@@ -23,8 +23,10 @@ Choices worth knowing:
   Tensor.name, else its path in params=, else a caller variable from names= (e.g. locals()), else generated.
 - rankdir="auto" goes left to right unless the picture would be more than 3x wider than tall; then top to
   bottom, with each op beside its result when no value is used twice (a model reads as a column of layers).
-- Intermediate values show a grad only if they kept one (retain_grad()); explain() and backprop_steps()
-  replay the backward pass themselves and show every gradient, without touching any .grad.
+- After backward() a graph of learning size (engine.set_learning_size) shows every value's gradient: what
+  backward recorded for each op, not .grad (an intermediate's .grad stays None, as in PyTorch). explain(),
+  backprop_steps() and the explorer read the same records, or, before backward, run the engine's own walk
+  for an observer (engine.autograd.observe_backward): viz never re-implements backward.
 """
 
 from typing import Any

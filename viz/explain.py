@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from engine import Tensor
-from viz.labels import TINY_SIZE, format_shape, format_stats
+from viz.labels import TINY_SIZE, format_shape, format_stats, formula
 from viz.trace import Contribution, Step, Trace, trace_backward
 
 
@@ -20,8 +20,9 @@ def explain(root: Tensor, gradient: Any = None, params: Any = None, names: Mappi
     and what each input receives. Tensors used more than once show their gradient as the sum of the
     contributions, e.g. `a.grad = 1.0 (via arg0 of add) + 1.0 (via arg1 of add) = 2.0`.
 
-    Needs the graph's saved values: call it before .backward() or after backward(retain_graph=True).
-    Nothing is modified (no .grad is touched). `params` (a Module or name -> Tensor dict) names leaves;
+    Works before .backward() (the engine walks the graph for it) and after it (it reads what backward recorded,
+    for graphs of learning size; a larger one needs backward(retain_graph=True)). No .grad is touched. `params` (a
+    Module or name -> Tensor dict) names leaves;
     `names` (the caller's variables, e.g. locals()) names any tensor, as in draw_graph;
     `gradient` seeds a non-scalar root, as in backward(gradient).
     """
@@ -103,13 +104,12 @@ def accumulation(trace: Trace, arrived: list[Contribution]) -> str:
 
 
 def describe_tensor(trace: Trace, tensor: Tensor) -> str:
-    """'add = Add(mul, c)' for an op output; the name for a leaf."""
+    """'add = mul + c' for an op output, the op written as in the picture; the name for a leaf."""
     node = tensor.grad_fn
     name = trace.name(tensor)
     if node is None:
         return name
-    args = ", ".join(trace.name(p) for p in node.inputs)
-    return f"{name} = {node.name}({args})"
+    return f"{name} = {formula(node, [trace.name(p) for p in node.inputs])}"
 
 
 def fmt(value: Any) -> str:

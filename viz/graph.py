@@ -21,7 +21,7 @@ from typing import Any
 import graphviz
 
 from engine import Tensor
-from engine.graph import saved_values, walk
+from engine.graph import recorded_grad, saved_values, walk
 from viz import labels
 from viz.labels import escape_html
 from viz.modules import ModuleInfo, describe, module_tree, parameter_count, scope_names
@@ -162,7 +162,8 @@ def draw_graph(
         which source wins when several name a tensor).
     show_data: "auto" shows values of tiny tensors (<= 6 elements) and mean/std/min/max of larger ones;
         True always shows values (the first 24), False shows neither.
-    show_grad: show .grad (as "—" when absent: before backward, or a non-leaf that did not retain_grad()).
+    show_grad: show each gradient of the last backward (.grad, or what backward recorded for an intermediate
+        value in a graph of learning size; "—" before backward).
     rankdir: "auto" (default) draws left to right while the picture stays at most MAX_ASPECT (3) times wider
         than tall, else top to bottom; there, when no computed value is used twice (a chain of layers, a
         neuron), each op sits on the row of its result, so a model reads as lines "op -> value" going down.
@@ -403,7 +404,7 @@ class _Builder:
                 # A literal stays next to the op using it; data (a batch, a target) comes from outside
                 # the model, so it is drawn outside every cluster, as are named and grad-requiring leaves.
                 clusters = {self.op_cluster.get(id(c)) for c in self.consumers.get(key, [])}
-                literal = constant and tensor.size == 1
+                literal = constant and tensor.numel() == 1
                 self.cluster[key] = clusters.pop() if literal and len(clusters) == 1 else None
 
     def _box_of(self, module: str | None) -> str | None:
@@ -690,7 +691,7 @@ class _Builder:
         name = escape_html(self.naming.text[key])
         if key in self.naming.given:
             return f"<B>{name}</B>"
-        if tensor.grad_fn is None and tensor.size == 1 and not tensor.requires_grad:
+        if tensor.grad_fn is None and tensor.numel() == 1 and not tensor.requires_grad:
             return ""
         return f'<FONT COLOR="{COLORS["muted"]}">{name}</FONT>'
 
@@ -698,13 +699,14 @@ class _Builder:
         style = self.style
         if not style.show_grad or not tensor.requires_grad:
             return None
+        grad = recorded_grad(tensor)  # .grad, or what backward recorded for an intermediate value
         if style.grad_text is not None:
             text = style.grad_text.get(id(tensor), "grad —")
-        elif tensor.grad is None:
+        elif grad is None:
             text = "grad —"
         else:
             show = "auto" if style.show_data is False else style.show_data
-            return "".join(f"<TR><TD>{row}</TD></TR>" for row in _value_rows("grad", tensor.grad.data, show))
+            return "".join(f"<TR><TD>{row}</TD></TR>" for row in _value_rows("grad", grad, show))
         muted = text.endswith("—")
         body = f'<FONT COLOR="{COLORS["muted"]}">{escape_html(text)}</FONT>' if muted else escape_html(text)
         width = f' WIDTH="{style.grad_width}" FIXEDSIZE="TRUE" HEIGHT="18"' if style.grad_width else ""

@@ -196,6 +196,29 @@ def value_word(node: Any) -> str:
     return str(node.name).lower()
 
 
+INFIX = {"+", "−", "×", "÷", "@", "**", "//", "%"}
+
+
+def formula(node: Any, inputs: list[str]) -> str:
+    """The op applied to its inputs' names, as math: 'c - d', 'e ** 2', '-a', 'tanh(x)', 'sum(h, dim=1)',
+    'x[0, 1:3]', 'x.T'; the label (from the engine) decides, so a new op reads right without viz changes."""
+    label = str(node.label).strip()
+    head, _, rest = label.partition(" ")
+    if head in INFIX and len(inputs) == 2:
+        return f"{inputs[0]} {head} {inputs[1]}"
+    if head in INFIX and len(inputs) == 1:
+        return f"{inputs[0]} {label}" if rest else f"{head}{inputs[0]}"  # x ** 3, or −x
+    if label.startswith("["):
+        return inputs[0] + label if len(inputs) == 1 else f"{label}({', '.join(inputs)})"
+    if label == "T" and len(inputs) == 1:
+        return f"{inputs[0]}.T"
+    name, paren, settings = label.partition("(")
+    arguments = ", ".join(inputs)
+    if paren and settings.endswith(")"):
+        return f"{name}({arguments}, {settings[:-1]})" if arguments else label
+    return f"{label}({arguments})"
+
+
 def tensor_names(order: list[Tensor], params: Any = None, names: Mapping[str, Any] | None = None) -> TensorNames:
     """A readable name for every tensor in `order` (topological), shared by draw_graph, explain and the stepper.
 
@@ -262,7 +285,7 @@ def _roles(order: list[Tensor], scopes: dict[int, str]) -> dict[int, str]:
             from_model.add(id(tensor))
         role = "input" if in_model else "target" if meets_model else None
         for p in node.inputs:
-            if role is None or p.grad_fn is not None or p.requires_grad or p.size == 1 or id(p) in roles:
+            if role is None or p.grad_fn is not None or p.requires_grad or p.numel() == 1 or id(p) in roles:
                 continue
             roles[id(p)] = role
     return roles

@@ -51,8 +51,8 @@ def backprop_steps(
         inside it; `*.png` containing a format field, e.g. `out/frame_{:02d}.png`: that pattern;
         any other `*.png`, e.g. `out/step.png`: out/step_000.png, out/step_001.png... For PNGs the
         directory holding the frames is returned.
-    Like explain(), it needs the graph's saved values (call before .backward() or after
-    backward(retain_graph=True)) and changes no .grad. params names leaves, names (the caller's variables, e.g.
+    Like explain(), it works before and after .backward() and changes no .grad. params names leaves, names (the
+    caller's variables, e.g.
     locals()) names any tensor, as in draw_graph; gradient seeds a non-scalar root.
     """
     path_text = os.fspath(path)

@@ -1,10 +1,14 @@
-"""Replay a backward pass edge by edge, for explain() and the stepper, without touching anyone's .grad.
+"""The backward pass of a graph, op by op, for explain(), the stepper and the explorer.
 
-engine.backward sums the gradients arriving at a tensor as it goes, so the separate contributions of a
-shared tensor (`a + a`) are gone by the time .grad is filled. Here every node's backward rule is called
-again on NumPy arrays, in the same reverse topological order, and each (input, slot) contribution is kept.
-The graph must still hold what its ops saved: trace before .backward(), or after backward(retain_graph=True).
-Tensor hooks are not run: the trace shows the gradients the ops' rules define.
+Nothing here re-implements backward: the steps are what the engine's own walk did.
+- After `loss.backward()` on a graph of learning size, every op kept its BackwardRecord (the gradient of its
+  output and what each input received): the trace reads those, and shows the pass that just ran.
+- Before any backward (or with another seed), the engine walks the graph for an observer
+  (engine.autograd.observe_backward): the graph is kept and no .grad is touched.
+- A larger graph released after backward has neither; the error says how to see it.
+
+engine.backward sums the gradients arriving at a tensor as it goes; the trace keeps each (input, slot)
+contribution apart, so a tensor used twice shows its gradient as the sum of its parts.
 """
 
 from __future__ import annotations
@@ -15,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from engine import Tensor, no_grad
-from engine.autograd import topological_order
+from engine import Tensor, graph
+from engine.autograd import local_derivatives, observe_backward
 from engine.function import Function
-from engine.graph import walk
+from engine.graph import BackwardRecord, record_of, walk
 from viz.labels import node_names
 
 
@@ -46,8 +50,7 @@ class Step:
     @property
     def rule(self) -> str:
         """The derivative rule, from the first line of the op's docstring."""
-        doc = (type(self.node).__doc__ or "").strip()
-        return doc.splitlines()[0].strip() if doc else f"(no rule documented: {self.node.name} has no docstring)"
+        return self.node.rule
 
 
 @dataclass
@@ -62,6 +65,7 @@ class Trace:
     received: dict[int, list[Contribution]]  # id(tensor) -> contributions, in the order they arrived
     grads: dict[int, np.ndarray]  # id(tensor) -> total gradient (root included)
     variables: Mapping[str, Any] | None = None  # the caller's names= mapping, for pictures of the same trace
+    after_backward: bool = False  # read from what backward() recorded (True), or walked for the trace
 
     def name(self, tensor: Tensor) -> str:
         return self.names[id(tensor)]
@@ -75,7 +79,7 @@ def trace_backward(
     *,
     names: Mapping[str, Any] | None = None,
 ) -> Trace:
-    """Replay backward from `root` (seeded with `gradient`, default 1 for a one-element root).
+    """The backward pass from `root` (seeded with `gradient`, default 1 for a one-element root).
 
     Tensors are named as draw_graph names them (viz.labels.tensor_names): params and `names` (the caller's
     variables, e.g. locals()) give the user's names."""
@@ -87,40 +91,75 @@ def trace_backward(
             "show; build it from tensors created with requires_grad=True"
         )
     seed = _seed(root, gradient, caller)
-    order = topological_order([root])
-    for tensor in order:
+    every = walk(root)
+    recorded = _recorded_pass(root, seed, every)
+    observed = recorded if recorded is not None else _observed_pass(root, seed, every, caller)
+    steps: list[Step] = []
+    received: dict[int, list[Contribution]] = {}
+    grads: dict[int, np.ndarray] = {id(root): seed}
+    for tensor, node, record in observed:
+        step = Step(len(steps), tensor, node, np.asarray(record.upstream))
+        grads[id(tensor)] = step.upstream
+        for slot, (parent, value) in enumerate(zip(node.inputs, record.grads)):
+            if value is None:
+                continue
+            local = None if record.local is None or record.local[slot] is None else np.asarray(record.local[slot])
+            contribution = Contribution(step.index, parent, slot, np.asarray(value), local)
+            step.contributions.append(contribution)
+            received.setdefault(id(parent), []).append(contribution)
+            if parent.grad_fn is None:  # a leaf's total is the sum of what it received
+                previous = grads.get(id(parent))
+                grads[id(parent)] = contribution.value.copy() if previous is None else previous + contribution.value
+        steps.append(step)
+    return Trace(
+        root, seed, node_names(every, params, names), every, steps, received, grads, names, recorded is not None
+    )
+
+
+def _outputs(every: list[Tensor]) -> dict[Function, Tensor]:
+    """Each op of the graph and the tensor it made (the first one found, for an op drawn once)."""
+    made: dict[Function, Tensor] = {}
+    for tensor in every:
+        if tensor.grad_fn is not None:
+            made.setdefault(tensor.grad_fn, tensor)
+    return made
+
+
+def _recorded_pass(root: Tensor, seed: np.ndarray, every: list[Tensor]) -> list[tuple] | None:
+    """The steps of the last backward() through `root`, from its ops' records: used when that pass was
+    seeded like this one (its root received `seed`), else None."""
+    record = record_of(root.grad_fn) if root.grad_fn is not None else None
+    if record is None or not _same(record.upstream, seed):
+        return None
+    made = _outputs(every)
+    steps = [(made[node], node, record_of(node)) for node in made if record_of(node) is not None]
+    return sorted(steps, key=lambda step: -step[1].sequence_number)  # the walk's order: the latest op first
+
+
+def _observed_pass(root: Tensor, seed: np.ndarray, every: list[Tensor], caller: str) -> list[tuple]:
+    """The steps of a backward walk run for this trace: the graph is kept, no .grad is touched."""
+    for tensor in every:
         node = tensor.grad_fn
         if node is not None and node.released:
             raise RuntimeError(
-                f"{caller}: the graph was already released by a backward() (the {node.name} op no longer holds "
-                "what it saved); call it before .backward(), or run backward(retain_graph=True)"
+                f"{caller}: the graph was released by a backward() and was too large to keep for viewing (it "
+                f"keeps graphs of up to {graph.learning_size.ops} ops and {graph.learning_size.elements} values; see "
+                "engine.set_learning_size); call it before .backward(), or run backward(retain_graph=True)"
             )
-    every = walk(root)
-    grads: dict[int, np.ndarray] = {id(root): seed}
-    received: dict[int, list[Contribution]] = {}
-    steps: list[Step] = []
-    with no_grad():
-        for tensor in reversed(order):
-            node = tensor.grad_fn
-            upstream = grads.get(id(tensor))
-            if node is None or upstream is None:
-                continue
-            node.check_versions()
-            step = Step(len(steps), tensor, node, upstream)
-            parts = _as_tuple(node.backward(upstream))
-            locals_ = _local_derivatives(node, tensor) if _all_scalar(tensor, node) else None
-            for slot, (parent, part) in enumerate(zip(node.inputs, parts)):
-                if part is None or not parent.requires_grad:
-                    continue
-                value = np.asarray(part).astype(parent.dtype, copy=False)
-                local = None if locals_ is None or locals_[slot] is None else np.asarray(locals_[slot])
-                contribution = Contribution(step.index, parent, slot, value, local)
-                step.contributions.append(contribution)
-                received.setdefault(id(parent), []).append(contribution)
-                previous = grads.get(id(parent))
-                grads[id(parent)] = value.copy() if previous is None else previous + value
-            steps.append(step)
-    return Trace(root, seed, node_names(every, params, names), every, steps, received, grads, names)
+    made = _outputs(every)
+    steps: list[tuple] = []
+
+    def observe(node: Function, upstream: Any, input_grads: tuple[Any, ...]) -> None:
+        local = local_derivatives(node, upstream)
+        steps.append((made[node], node, BackwardRecord(np.array(upstream), input_grads, local)))
+
+    observe_backward(root, seed, observe)
+    return steps
+
+
+def _same(a: Any, b: np.ndarray) -> bool:
+    a = np.asarray(a)
+    return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
 
 
 def _seed(root: Tensor, gradient: Any, caller: str) -> np.ndarray:
@@ -135,16 +174,3 @@ def _seed(root: Tensor, gradient: Any, caller: str) -> np.ndarray:
     if seed.shape != root.shape:
         raise ValueError(f"{caller}: gradient has shape {seed.shape} but the root has shape {root.shape}")
     return seed
-
-
-def _as_tuple(grads: Any) -> tuple[Any, ...]:
-    return grads if type(grads) is tuple else (grads,)
-
-
-def _all_scalar(tensor: Tensor, node: Function) -> bool:
-    return tensor.numel() == 1 and all(p.numel() == 1 for p in node.inputs)
-
-
-def _local_derivatives(node: Function, tensor: Tensor) -> tuple[Any, ...]:
-    """d(output)/d(input_i) for a scalar op: its backward rule applied to an upstream gradient of 1."""
-    return _as_tuple(node.backward(np.ones(tensor.shape, dtype=tensor.dtype)))

@@ -56,7 +56,7 @@ def test_main_job_writes_and_lists_every_output(tmp_path: Path) -> None:
         assert label in expression_svg, label
 
     trace = (tmp_path / "expression_explain.txt").read_text()
-    assert "Mul" in trace and "-0.5" in trace and "-3.5" in trace
+    assert "a × b" in trace and "-0.5" in trace and "-3.5" in trace
     page = (tmp_path / "backprop_steps.html").read_text()
     assert page.lstrip().lower().startswith("<!doctype html") and "<svg" in page
     assert "de/da = -0.5000" in report and "de/db = -3.5000" in report

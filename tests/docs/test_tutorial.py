@@ -43,7 +43,7 @@ def test_tutorial_executes_and_renders_its_graphs() -> None:
     # one training step drawn: named inputs in the picture, explain's derivation, and a step that helps
     step_svgs = [svg for svg in svgs if "x_batch" in svg and "y_batch" in svg and "logits" in svg]
     assert len(step_svgs) == 2, "the training step's graph (before and after backward) is missing"
-    assert "Step 5: linear = Linear(x_batch, 0.weight, 0.bias)" in text
+    assert "Step 5: linear = linear(x_batch, 0.weight, 0.bias)" in text
     line = next(row for row in text.splitlines() if row.startswith("loss on the batch"))
     before, after = (float(word.rstrip(",")) for word in line.split() if word[0].isdigit())
     assert after < before, line

@@ -14,22 +14,22 @@ import viz
 from viz.trace import trace_backward
 
 EXPECTED_MICROGRAD = """\
-Backward pass of out = Tanh(add) = 0.9993
+Backward pass of out = tanh(add) = 0.9993
 Seed: ∂out/∂out = 1.0
 Reverse topological order: an op runs once its output's gradient is complete.
 
-Step 1: out = Tanh(add)
+Step 1: out = tanh(add)
   upstream   ∂out/∂out = 1.0
   rule       d(tanh x)/dx = 1 - tanh²x
   → add (arg0): local ∂out/∂add = 0.001341;  1.0 × 0.001341 = 0.001341
 
-Step 2: add = Add(mul, c)
+Step 2: add = mul + c
   upstream   ∂out/∂add = 0.001341
   rule       d(x+y)/dx = 1,  d(x+y)/dy = 1
   → mul (arg0): local ∂add/∂mul = 1.0;  0.001341 × 1.0 = 0.001341
   → c (arg1): local ∂add/∂c = 1.0;  0.001341 × 1.0 = 0.001341
 
-Step 3: mul = Mul(a, b)
+Step 3: mul = a × b
   upstream   ∂out/∂mul = 0.001341
   rule       d(x*y)/dx = y,  d(x*y)/dy = x
   → a (arg0): local ∂mul/∂a = -3.0;  0.001341 × -3.0 = -0.004023
@@ -57,7 +57,7 @@ def test_contributions_from_different_ops_are_listed_in_arrival_order():
     a = engine.tensor(3.0, requires_grad=True, dtype="float64", name="a")
     out = (a * a + 2 * a).sum()
     text = viz.explain(out)
-    assert "Step 3: mul_2 = Mul(2, a)" in text
+    assert "Step 3: mul_2 = 2 × a" in text
     assert "a.grad = 2.0 (via arg1 of mul_2) + 3.0 (via arg0 of mul) + 3.0 (via arg1 of mul) = 8.0" in text
     assert "a.grad so far = 2.0 (via arg1 of mul_2) + 3.0 (via arg0 of mul) = 5.0" in text
 
@@ -91,10 +91,12 @@ def test_params_name_the_leaves(fake_net):
     assert "rule       y = x @ Wᵀ + b" in text
 
 
-def test_released_graph_gives_a_clear_error(scalar_expression):
+def test_released_graph_gives_a_clear_error(scalar_expression, monkeypatch):
+    # A graph larger than learning size frees its values after backward, as PyTorch does: nothing to show.
+    monkeypatch.setattr(engine.graph, "learning_size", engine.graph.LearningSize(ops=0, elements=0))
     out = scalar_expression["out"]
     out.backward()
-    with pytest.raises(RuntimeError, match="retain_graph=True"):
+    with pytest.raises(RuntimeError, match=r"too large to keep for viewing.*retain_graph=True"):
         viz.explain(out)
 
 

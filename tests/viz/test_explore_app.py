@@ -45,7 +45,7 @@ def test_a_new_tab_opens_micrographs_example_with_every_gradient(client):
     assert tensor(graph, "e")["value"]["values"] == [4.5]
     assert tensor(graph, "a")["grad"]["values"] == [pytest.approx(-0.5)]
     assert tensor(graph, "b")["grad"]["values"] == [pytest.approx(-3.5)]
-    assert len(graph["steps"]) == 11 and graph["steps"][0]["lines"][0].startswith("Step 1: e = Add(")
+    assert len(graph["steps"]) == 11 and graph["steps"][0]["lines"][0].startswith("Step 1: e = div + div_2")
     assert tensor(graph, "b")["sum"].endswith("= -3.5") and len(tensor(graph, "b")["arrivals"]) == 3
     placed = graph["layout"]["nodes"]
     assert {n["id"] for n in graph["nodes"]} == set(placed)  # no module boxes: every node is drawn
@@ -243,9 +243,8 @@ def test_sources_from_python(client):
     assert answer["source"]["kind"] == "tensor" and not answer["source"]["editable"]
     names = {n["name"] for n in answer["graph"]["nodes"] if n["kind"] == "tensor"}
     assert {"0.weight", "0.bias", "2.weight"} <= names
-    loss.backward()  # releases the graph: the explorer says what to do instead
-    with pytest.raises(RuntimeError, match="retain_graph=True"):
-        graph_model(loss)
+    loss.backward()  # a graph of learning size keeps what backward did: the explorer shows it
+    assert graph_model(loss) is not None
 
 
 def test_viz_explore_serves_a_function_and_stops():

@@ -30,8 +30,8 @@ def explore(
 ) -> Any:
     """Open `target`'s graph in the explorer (a local web app) and return the running server.
 
-    target: an engine.Tensor (its recorded graph, read-only: call before .backward() or after
-        backward(retain_graph=True)); a Module (run on `x`, default a random batch of 4; modules drawn as
+    target: an engine.Tensor (its recorded graph, read-only; before or after .backward()); a Module (run on `x`,
+    default a random batch of 4; modules drawn as
         boxes you can open); a function of tensors, called with leaves made from the keyword `values`
         (viz.explore(fn, a=2.0, b=-3.0)): the page can change the leaves and the graph is re-run; or None for
         the explorer's own example.
