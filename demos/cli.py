@@ -21,7 +21,6 @@ from typing import Any, NoReturn
 import engine
 
 EXIT_USAGE, EXIT_FAILURE = 2, 1
-MAX_DRAWN_OPS = 2000  # draw_graph's default limit: a graph the command can draw is one it keeps for viewing
 
 
 class UsageError(Exception):
@@ -161,11 +160,11 @@ def _run_graph(args: argparse.Namespace) -> int:
             raise UsageError("dagrad graph: error: --set applies to --expr only (see dagrad graph --help)")
         root, params, title = _mlp(args)
     # The command is for looking: keep what backward does for any graph it can draw, not only learning-size ones.
-    previous = engine.set_learning_size(ops=MAX_DRAWN_OPS, elements=10**8)
+    previous = engine.set_learning_size(10**8)
     try:
         root.backward()
     finally:
-        engine.set_learning_size(previous.ops, previous.elements)
+        engine.set_learning_size(previous)
     if args.explain:
         print(explain(root, params=params))
     if args.steps:

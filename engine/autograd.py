@@ -18,15 +18,17 @@ from typing import Any
 
 import numpy as np
 
+from engine import graph
 from engine.errors import DtypeError, ShapeError
 from engine.fastpaths import is_free
 from engine.function import Function, _check_finite
 from engine.grad_mode import state
-from engine.graph import BackwardRecord, ReleasedData, is_small_graph, source_of
+from engine.graph import ReleasedData, source_of
 from engine.tensor import RetainGrad, Tensor
 
 # An observer is called once per op, right after its rule ran: observer(node, upstream, input_grads), with the
-# gradient of the op's output and the gradient each input receives (None where none flows).
+# gradient of the op's output and what the rule returned for each input (engine.graph.BackwardRecord.of gives
+# each in its input's shape and dtype, None where no gradient flows).
 Observer = Callable[[Function, Any, tuple[Any, ...]], None]
 
 
@@ -44,7 +46,7 @@ def backward(
     create_graph: record the backward pass itself, so the gradients can be differentiated again.
     inputs: accumulate only into these tensors' .grad (leaves or not), as torch's backward(inputs=...).
 
-    A graph of learning size (engine.graph.is_small_graph) also records every op's gradients for the
+    A graph of learning size (engine.set_learning_size) also records every op's gradients for the
     pictures (viz.draw_graph, viz.explain after backward); a larger one frees its values as PyTorch does.
     """
     root_grad = root_gradient("backward", tensor, gradient, create_graph)
@@ -55,9 +57,7 @@ def backward(
             if g is not None:
                 accumulate(target, g if create_graph else g.data, create_graph, set())
         return
-    keep = not create_graph and is_small_graph([tensor])
-    recorder = Recorder() if keep else None
-    run_backward([tensor], [root_grad], retain_graph, create_graph, observer=recorder, free_values=not keep)
+    run_backward([tensor], [root_grad], retain_graph, create_graph, record=not create_graph)
 
 
 def grad(
@@ -109,32 +109,52 @@ def run_backward(
     create_graph: bool,
     capture: Capture | None = None,
     observer: Observer | None = None,
-    free_values: bool = False,
+    record: bool = False,
     deliver: bool = True,
 ) -> None:
     """The backward pass: take the latest op whose output gradient is complete, apply its rule, and hand
     each input its share; a leaf's share goes into its .grad (summed over the leaf's uses).
 
     capture: engine.grad's targets (gradients are kept for them, not put in .grad); observer: called per op;
-    free_values: in a graph too large to keep for viewing, drop the op's input values once it ran;
+    record: keep what each op did for the pictures, while the graph is of learning size (see Recorder);
     deliver: False to leave every .grad and hook alone (observe_backward).
     """
     retain_graph = create_graph if retain_graph is None else retain_graph
-    walk = Walk(create_graph, capture, deliver)
+    walk = Walk(create_graph, capture, deliver, retain_graph)
+    walk.observer = Recorder(walk) if record else observer
+    pending = walk.pending
     for root, g in zip(roots, root_grads):
-        walk.pending.add(source_of(root), g)
-    with _backward_mode(create_graph):
-        while walk.pending:
-            node, grad = walk.pending.pop()  # the latest op whose output's gradient is complete
-            if isinstance(node, Tensor):
+        pending.add(source_of(root), g)
+    with _backward_mode(create_graph, walk):
+        while pending.heap:
+            node = heapq.heappop(pending.heap)[2]  # the latest op whose output's gradient is complete
+            grad = pending.grads.pop(node)
+            if type(node) is Tensor:
                 walk.finish_leaf(node, grad)  # a leaf whose hooks (or engine.grad) wanted its total
                 continue
-            grad = walk.before_rule(node, grad)  # tensor hooks, retain_grad, engine.grad's capture
-            if grad is None:
-                continue  # engine.grad: this op leads to none of the inputs asked for
-            walk.hand_on(node, gradients_for_inputs(node, grad, observer))  # the rule, then each input its share
+            if node.hooks or capture is not None:
+                grad = walk.before_rule(node, grad)  # tensor hooks, retain_grad, engine.grad's capture
+                if grad is None:
+                    continue  # engine.grad: this op leads to none of the inputs asked for
+            input_grads = gradients_for_inputs(node, grad, walk.observer)  # the op's rule
+            for tensor, g, needed in zip(node.inputs, input_grads, node.needs_input_grad):  # each input its share
+                if g is None or not needed:
+                    continue
+                if g.shape != tensor.data.shape or g.dtype is not tensor.data.dtype:
+                    g = fit_gradient(g, tensor, node)  # sum what broadcasting stretched; the input's dtype
+                # to the op that made the input's value as `node` saw it: an in-place change since does not count
+                source = tensor.grad_fn if tensor._history is None else tensor._grad_fn_at(node._seq)
+                if source is not None:
+                    pending.add(source, g)  # summed with what the input's other users send
+                elif walk.straight_to_grad and tensor._hooks is None:
+                    accumulate(tensor, g, create_graph, walk.stored)  # a leaf: into its .grad, summed over its uses
+                else:
+                    walk.to_leaf(tensor, g)  # a leaf whose hooks (or engine.grad) want its total
+            input_grads = g = None  # a rule may reuse a gradient nobody else holds (fastpaths.is_free): drop ours
             if not retain_graph:
-                release(node, free_values)
+                node.release()  # free what the op saved, as PyTorch does
+                if walk.free_values:
+                    release_values(node)
 
 
 # ----- the steps of the walk, each with its reason --------------------------------------------------
@@ -143,10 +163,13 @@ def run_backward(
 class Walk:
     """One backward pass's state: the pending gradients and what to do with the gradients that arrive."""
 
-    def __init__(self, create_graph: bool, capture: Capture | None, deliver: bool) -> None:
+    def __init__(self, create_graph: bool, capture: Capture | None, deliver: bool, retain_graph: bool) -> None:
         self.pending = Pending(create_graph)
-        self.create_graph, self.capture, self.deliver = create_graph, capture, deliver
+        self.create_graph, self.capture, self.deliver, self.retain_graph = create_graph, capture, deliver, retain_graph
         self.stored: set[int] = set()  # arrays already handed to some .grad: never hand one out twice
+        self.observer: Observer | None = None
+        self.free_values = False  # drop each op's input values once it ran (a graph too large to keep)
+        self.straight_to_grad = deliver and capture is None  # a leaf's share goes into .grad as it arrives
 
     def before_rule(self, node: Function, grad: Any) -> Any:
         """The gradient of the op's output as its rule should see it, or None to skip the op."""
@@ -156,21 +179,15 @@ class Walk:
             return None
         return grad
 
-    def hand_on(self, node: Function, input_grads: tuple[Any, ...]) -> None:
-        """Give each input of `node` its gradient: to the op that made the input's value (as it was when `node`
-        was recorded: an in-place change since then does not redirect it), or, for a leaf, into its .grad."""
-        for tensor, g in zip(node.inputs, input_grads):
-            if g is None:
-                continue
-            source = tensor.grad_fn if tensor._history is None else tensor._grad_fn_at(node._seq)
-            if source is not None:
-                self.pending.add(source, g)
-            elif not self.deliver or (self.capture is not None and tensor not in self.capture.wanted):
-                continue  # a leaf nobody asked about
-            elif self.capture is not None or tensor._hooks:
-                self.pending.add(tensor, g)  # the leaf's hooks (or engine.grad) want the total
-            else:
-                accumulate(tensor, g, self.create_graph, self.stored)
+    def to_leaf(self, leaf: Tensor, g: Any) -> None:
+        """A leaf's share: straight into its .grad, or held until its total is known (for its hooks, which see
+        the total once, and for engine.grad); nothing for a leaf nobody asked about."""
+        if not self.deliver or (self.capture is not None and leaf not in self.capture.wanted):
+            return
+        if self.capture is not None or leaf._hooks:
+            self.pending.add(leaf, g)
+        else:
+            accumulate(leaf, g, self.create_graph, self.stored)
 
     def finish_leaf(self, leaf: Tensor, grad: Any) -> None:
         """A leaf's total gradient: through its hooks, then kept for engine.grad or added to its .grad."""
@@ -185,7 +202,7 @@ class Walk:
 
 
 class Pending:
-    """Gradients waiting for their op (or leaf), summed as they arrive; pop() gives the latest op first.
+    """Gradients waiting for their op (or leaf), summed as they arrive; the heap gives the latest op first.
 
     A heap keyed by minus the op's number: leaves (number 0) come last. id() breaks ties, so two Tensors
     are never compared (== is elementwise).
@@ -198,14 +215,11 @@ class Pending:
         # Gradients that are sums this walk allocated (nobody else holds them): later additions go in place.
         self.summed: set[Any] = set()
 
-    def __bool__(self) -> bool:
-        return bool(self.heap)
-
     def add(self, target: Function | Tensor, grad: Any) -> None:
         previous = self.grads.get(target)
         if previous is None:
             self.grads[target] = grad
-            number = 0 if isinstance(target, Tensor) else target._seq
+            number = 0 if type(target) is Tensor else target._seq
             heapq.heappush(self.heap, (-number, id(target), target))
         elif target in self.summed:
             np.add(previous, grad, out=previous)
@@ -217,15 +231,11 @@ class Pending:
             if not self.create_graph and type(total) is np.ndarray:
                 self.summed.add(target)
 
-    def pop(self) -> tuple[Any, Any]:
-        target = heapq.heappop(self.heap)[2]
-        return target, self.grads.pop(target)
-
 
 def gradients_for_inputs(node: Function, grad: Any, observer: Observer | None = None) -> tuple[Any, ...]:
-    """Call the op's rule and return one gradient per input, each in its input's shape and dtype
-    (None where the input needs none), after showing them to the observer. Refuses if a value the rule
-    reads was changed in place."""
+    """Call the op's rule and return what it gives, one gradient per input (the walk fits each to its input's
+    shape and dtype with fit_gradient), after showing it to the observer. Refuses if a value the rule reads
+    was changed in place."""
     if node._inplace_count != state.inplace_count:  # something was modified in place since this op was recorded
         node.check_versions()
     if node.can_reuse_grad and observer is None:  # an observer keeps `grad`: the rule must not overwrite it
@@ -244,10 +254,10 @@ def gradients_for_inputs(node: Function, grad: Any, observer: Observer | None = 
             f"{node.name}.backward returned {len(input_grads)} gradient(s) but the op has {len(node.inputs)} "
             "tensor input(s); return one per input (None for no gradient)"
         )
-    input_grads = tuple(
-        None if g is None or not needed else fit_gradient(g, tensor, node)
-        for g, tensor, needed in zip(input_grads, node.inputs, node.needs_input_grad)
-    )
+    if state.anomaly:
+        for g in input_grads:
+            if g is not None:
+                _check_finite(g, node, "backward")
     if observer is not None:
         observer(node, grad, input_grads)
     return input_grads
@@ -256,14 +266,11 @@ def gradients_for_inputs(node: Function, grad: Any, observer: Observer | None = 
 def fit_gradient(grad: Any, tensor: Tensor, node: Function) -> Any:
     """The gradient for `tensor` in its shape and dtype: a rule may return it in the broadcast shape of its
     output (x + y with y of shape (3,) and x of shape (2, 3)); it is summed back here, once for every op."""
-    expected = tensor.data  # .data, not the .shape/.dtype properties: this runs per edge
+    expected = tensor.data
     if grad.shape != expected.shape:
         grad = unbroadcast(grad, expected.shape, node)
-    # `is not` first: dtypes are usually the same cached object, and ndarray dtype != is ~3x slower
-    if grad.dtype is not expected.dtype and grad.dtype != expected.dtype:
+    if grad.dtype != expected.dtype:
         grad = grad.astype(expected.dtype)
-    if state.anomaly:
-        _check_finite(grad, node, "backward")
     return grad
 
 
@@ -342,18 +349,24 @@ def _owned(array: Any) -> np.ndarray:
     return array
 
 
-def release(node: Function, free_values: bool) -> None:
-    """After a backward without retain_graph: free what the op saved, as PyTorch does; in a graph too large to
-    keep for viewing also its input values, so a kept loss keeps only the graph's structure alive."""
-    node.release()
-    if free_values:
-        node.inputs = tuple(_released_value(t, node) for t in node.inputs)
+def release_values(node: Function) -> None:
+    """In a graph too large to keep for viewing, after backward: drop the op's input values too (as PyTorch
+    keeps none), so a kept loss keeps only the graph's structure alive. Small arrays stay: they cost little,
+    and a value kept is a value a picture can still show."""
+    inputs = node.inputs
+    for tensor in inputs:
+        if tensor.data.size > RELEASE_ABOVE and (tensor.grad_fn is not None or not tensor.requires_grad):
+            node.inputs = tuple(_released_value(t, node) for t in inputs)
+            return
+
+
+RELEASE_ABOVE = 256  # elements: smaller input values are kept by release_values
 
 
 def _released_value(tensor: Tensor, node: Function) -> Tensor:
-    """`tensor` as the node still needs it: a leaf that requires grad as itself, anything else as a Tensor
-    with its shape, dtype and place in the graph but no values."""
-    if (tensor.grad_fn is None and tensor.requires_grad) or isinstance(tensor.data, ReleasedData):
+    """`tensor` as the node still needs it: a leaf that requires grad (a parameter) and a small value as
+    itself, anything else as a Tensor with its shape, dtype and place in the graph but no values."""
+    if (tensor.grad_fn is None and tensor.requires_grad) or tensor.data.size <= RELEASE_ABOVE:
         return tensor
     husk = Tensor._wrap(ReleasedData(tensor.data.shape, tensor.data.dtype))  # type: ignore[arg-type]
     husk.grad_fn = tensor.grad_fn if tensor._history is None else tensor._grad_fn_at(node._seq)
@@ -363,10 +376,11 @@ def _released_value(tensor: Tensor, node: Function) -> Tensor:
 
 
 class _backward_mode:
-    """While rules run, record them only under create_graph (rules then receive Tensors)."""
+    """While rules run, record them only under create_graph (rules then receive Tensors); afterwards let go of
+    the walk's recorder, which refers back to the walk (a cycle only Python's cycle collector would free)."""
 
-    def __init__(self, create_graph: bool) -> None:
-        self.create_graph = create_graph
+    def __init__(self, create_graph: bool, walk: Walk) -> None:
+        self.create_graph, self.walk = create_graph, walk
 
     def __enter__(self) -> None:
         self.previous = state.create_graph, state.grad_enabled
@@ -374,6 +388,7 @@ class _backward_mode:
 
     def __exit__(self, *exc_info: object) -> None:
         state.create_graph, state.grad_enabled = self.previous
+        self.walk.observer = None
 
 
 # ----- the root's gradient ----------------------------------------------------------------------------
@@ -481,20 +496,44 @@ def _leading_to(outputs: list[Tensor], wanted: set[Any]) -> set[Function]:
 
 
 class Recorder:
-    """The observer of a backward() on a graph of learning size: each op keeps its BackwardRecord (the
-    gradient of its output, what each input received, and for ops on single numbers the local
-    derivatives), so viz can draw every gradient and explain every step after backward()."""
+    """The observer of backward(): while the graph is of learning size (engine.graph.learning_size: the numbers
+    its ops compute, counted as the walk goes), each op keeps what it did (engine.graph.record_of: the gradient
+    of its output, what its rule returned, and for ops on single numbers the local derivatives), so viz can
+    draw every gradient and explain every step after backward(). Past that size the graph is a large one:
+    the records go, the walk frees each op's values once it ran, and rules may reuse buffers again."""
+
+    def __init__(self, walk: Walk) -> None:
+        self.walk, self.left = walk, graph.learning_size
+        self.recorded: list[Function] = []
 
     def __call__(self, node: Function, upstream: Any, input_grads: tuple[Any, ...]) -> None:
-        # Copies: a leaf's .grad may be this very array, and an optimizer's zero_grad fills it with zeros.
-        grads = tuple(None if g is None else np.array(g) for g in input_grads)
-        node.record = BackwardRecord(np.array(upstream), grads, local_derivatives(node, upstream))
+        size = upstream.size  # the op's output: the numbers a picture of the graph shows
+        self.left -= size
+        if self.left < 0:
+            self.give_up()
+            return
+        # The arrays are kept as they are: the engine writes into none of them (no rule reuses a buffer while
+        # a recorder watches, sums go to new buffers, a second backward adds into a new .grad).
+        # A local derivative is what an input got divided by the upstream gradient (engine.graph.record_of);
+        # only where that is 0 is the rule asked again, for ops on single numbers.
+        node.record = (upstream, input_grads, local_derivatives(node, upstream) if size == 1 and not upstream else None)
+        self.recorded.append(node)
+
+    def give_up(self) -> None:
+        """The graph is larger than learning size: free it as PyTorch does, from now on and what ran already."""
+        walk = self.walk
+        walk.observer, walk.free_values = None, True
+        for node in self.recorded:
+            del node.record
+            if not walk.retain_graph:
+                release_values(node)
+        self.recorded = []
 
 
 def local_derivatives(node: Function, upstream: Any) -> tuple[Any, ...] | None:
     """d(output)/d(input_i) of an op whose output and inputs are single numbers: its rule applied to an
     upstream gradient of 1 (None for ops on larger tensors, where a derivative is a Jacobian)."""
-    if np.size(upstream) != 1 or any(t.data.size != 1 for t in node.inputs):
+    if upstream.size != 1 or any(t.data.size != 1 for t in node.inputs):
         return None
     ones = np.ones(np.shape(upstream), dtype=np.asarray(upstream).dtype)
     grads = node.backward(ones)

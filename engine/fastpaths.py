@@ -28,15 +28,10 @@ def ones_vector(length: int, dtype: np.dtype) -> np.ndarray:
 # dominates the forward pass of long graphs (bench case 4: a 100,000-op chain). Small tuples of flags and
 # indices take few distinct values, so nodes share them instead of allocating their own.
 
-# Two tables: (True,) == (1,), but a needs_input_grad flag must stay a bool.
-_SHARED_FLAGS: dict[tuple, tuple] = {}
+# Two tables: (True,) == (1,), but a needs_input_grad flag must stay a bool. SHARED_FLAGS.setdefault(key, key)
+# gives needs_input_grad's one tuple per pattern of flags (few patterns exist: ops have few inputs).
+SHARED_FLAGS: dict[tuple, tuple] = {}
 _SHARED_INDICES: dict[tuple, tuple] = {}
-
-
-def shared_flags(values: list[bool]) -> tuple[bool, ...]:
-    """tuple(values), the same object for equal short tuples of flags (needs_input_grad; case 4)."""
-    key = tuple(values)
-    return _SHARED_FLAGS.setdefault(key, key) if len(key) <= 4 else key
 
 
 def shared_indices(values: list[int]) -> tuple[int, ...]:

@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.fastpaths import INPUT_SOURCES, NO_GRAD_NEEDED, ZERO_VERSIONS, shared_flags, shared_indices
+from engine.fastpaths import INPUT_SOURCES, NO_GRAD_NEEDED, SHARED_FLAGS, ZERO_VERSIONS, shared_indices
 from engine.grad_mode import state
 from engine.tensor import Tensor, _HookHandle
 
@@ -73,6 +73,7 @@ class Function:
         "hooks",
         "inputs",
         "needs_input_grad",
+        "record",  # what the last backward did here (engine.graph.record_of); set only in graphs of learning size
         "scope",
     )
 
@@ -124,7 +125,8 @@ class Function:
         record = True in needs and state.grad_enabled
         if record:
             ctx._seq = next(_op_counter)
-            ctx.needs_input_grad = shared_flags(needs)
+            key = tuple(needs)
+            ctx.needs_input_grad = SHARED_FLAGS.setdefault(key, key)  # one tuple per pattern (fastpaths)
             ctx.inputs = tuple(tensors)
             ctx.hooks = None
         else:
@@ -205,7 +207,7 @@ class Function:
             )
         if not state.create_graph:
             return saved
-        return tuple(self._saved_as_tensor(v, s) for v, s in zip(saved, self._saved_sources))
+        return tuple(None if v is None else self._saved_as_tensor(v, s) for v, s in zip(saved, self._saved_sources))
 
     def _saved_as_tensor(self, value: Any, source: int) -> Any:
         if source >= 0:
@@ -226,7 +228,9 @@ class Function:
         """
         if not self._saved:
             return
-        for source in self._saved_sources:
+        for value, source in zip(self._saved, self._saved_sources):
+            if value is None:
+                continue  # left out: the rule does not read it
             if source >= 0:
                 tensor, version = self.inputs[source], self._saved_versions[source]
                 if tensor._version != version:
@@ -270,10 +274,11 @@ def _saved_sources(
     """The saved values (a 0-d output as its array) and, for each, the index of the Tensor input it is,
     SAVED_OUTPUT or SAVED_CONSTANT."""
     if len(saved) <= len(tensors):
-        # The commonest case, checked first: forward saved its first Tensor inputs, in order (Mul; Linear
-        # saves x and weight, not the bias).
+        # The commonest case, checked first: forward saved its Tensor inputs in operand order (Linear saves
+        # x and weight, not the bias), some left out as None (Mul saving only what one gradient reads; a None
+        # is skipped wherever saved values are read, so its position may claim that input).
         for value, tensor in zip(saved, tensors):
-            if value is not tensor.data or value is raw:  # an op returning its input array saved its output
+            if value is raw or (value is not None and value is not tensor.data):  # raw: it saved its output
                 break
         else:
             return saved, INPUT_SOURCES[len(saved)]

@@ -4,8 +4,8 @@ Tensors are the graph's values, `Function` instances (grad_fn) its op nodes. A n
 tensors in operand order, so `a + a` has two input slots, both `a`.
 
 What a graph keeps after backward() (the policy, in one place):
-- a graph of *learning size* (at most `learning_size.ops` ops and `learning_size.elements` values in all;
-  see `set_learning_size`) keeps every value, and backward records on each op its `BackwardRecord`: the
+- a graph of *learning size* (whose ops compute at most `learning_size` numbers in all, 4,096 unless
+  `set_learning_size` says otherwise) keeps every value, and backward records on each op its `BackwardRecord`: the
   gradient of its output and what each input received. Pictures and explain() read those, so after a
   plain `backward()` they show every gradient, as micrograd's drawings do;
 - a larger graph frees what its ops saved and their input values, as PyTorch does, so a training loop
@@ -15,7 +15,7 @@ In both, a tensor's `.grad` follows PyTorch: leaves get it, intermediates only a
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -92,61 +92,52 @@ def walk(*roots: Tensor, requires_grad: bool = False) -> list[Tensor]:
 # ----- what backward keeps for the pictures -------------------------------------------------------------
 
 
-@dataclass
-class LearningSize:
-    """The largest graph whose values and gradients backward keeps for viewing (see the module docstring)."""
+LEARNING_SIZE = 4096  # values: micrograd's expressions, and a small MLP on a batch of a few dozen points
 
-    ops: int = 1000
-    elements: int = 16_384
+learning_size = LEARNING_SIZE  # the largest graph backward keeps for viewing, in values its ops compute
 
 
-learning_size = LearningSize()
+def set_learning_size(values: int = LEARNING_SIZE) -> int:
+    """Change which graphs backward keeps for viewing: those whose ops compute at most `values` numbers in all
+    (a 2x3 result counts 6). Returns the previous setting.
 
-
-def set_learning_size(ops: int = 1000, elements: int = 16_384) -> LearningSize:
-    """Change which graphs backward keeps for viewing; returns the previous limits.
-
-    engine.set_learning_size(ops=0) keeps nothing (PyTorch's behaviour for every graph); larger limits
-    keep bigger graphs drawable after backward at the cost of their memory.
+    engine.set_learning_size(0) keeps nothing (PyTorch's behaviour for every graph); a larger one keeps bigger
+    graphs drawable after backward, at the cost of their memory while they are alive.
     """
     global learning_size
-    previous, learning_size = learning_size, LearningSize(int(ops), int(elements))
+    previous, learning_size = learning_size, int(values)
     return previous
 
 
-def is_small_graph(roots: Sequence[Tensor]) -> bool:
-    """Whether the graph behind `roots` is of learning size: counted until it is known not to be."""
-    limit = learning_size
-    ops = elements = 0
-    seen: set[int] = set()
-    stack = list(roots)
-    while stack:
-        tensor = stack.pop()
-        if id(tensor) in seen:
-            continue
-        seen.add(id(tensor))
-        elements += tensor.data.size
-        node = tensor.grad_fn
-        if node is not None:
-            ops += 1
-            stack.extend(node.inputs)
-        if ops > limit.ops or elements > limit.elements:
-            return False
-    return True
-
-
-@dataclass
+@dataclass(slots=True)
 class BackwardRecord:
     """What one op did in the last backward pass through it (kept in graphs of learning size)."""
 
     upstream: Any  # d(root)/d(output): the gradient the op received
-    grads: tuple[Any, ...]  # what each input slot received (None where none flowed)
+    grads: tuple[Any, ...]  # what each input slot received (None where none flowed); a leaf's .grad may be
+    # one of these very arrays, so changing a .grad in place (p.grad.data *= 0) changes the picture too
     local: tuple[Any, ...] | None  # d(output)/d(input) per slot for ops on single numbers, else None
+
+    @classmethod
+    def of(cls, node: Function, upstream: Any, returned: tuple[Any, ...], local: Any = None) -> BackwardRecord:
+        """The record of `node` from what its rule returned: each gradient in its input's shape and dtype, as
+        the walk delivered it (None where the input needs no gradient)."""
+        from engine.autograd import fit_gradient  # the walk's own fitting (autograd imports this module)
+
+        grads = tuple(
+            None if g is None or not needed else fit_gradient(g, tensor, node)
+            for g, tensor, needed in zip(returned, node.inputs, node.needs_input_grad)
+        )
+        scalar = np.size(upstream) == 1 and all(t.data.size == 1 for t in node.inputs)
+        if local is None and scalar and upstream:  # the chain rule, read backwards: upstream × local = what it sent
+            local = tuple(None if g is None else g / upstream for g in grads)
+        return cls(upstream, grads, local)
 
 
 def record_of(node: Function) -> BackwardRecord | None:
     """The op's BackwardRecord from the last backward through it, or None."""
-    return node.__dict__.get("record") if hasattr(node, "__dict__") else None
+    record = getattr(node, "record", None)  # kept as a plain tuple of what the rule returned: cheap to make
+    return None if record is None else BackwardRecord.of(node, *record)
 
 
 def recorded_grad(tensor: Tensor) -> np.ndarray | None:

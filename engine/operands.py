@@ -35,6 +35,14 @@ def converted(tensor: Tensor, dtype: np.dtype) -> Tensor:
 
 def promote(op: str, *values: Any) -> list[Tensor]:
     """The operands as Tensors of one dtype (PyTorch's promotion), or a clear error."""
+    first = values[0]
+    if isinstance(first, Tensor):  # the commonest case, checked first: Tensors that already share a dtype
+        dtype = first.data.dtype
+        for value in values:
+            if not isinstance(value, Tensor) or value.data.dtype is not dtype:
+                break
+        else:
+            return list(values)
     dtype = result_type(*values)
     return [Tensor._wrap(np.asarray(v, dtype)) if is_number(v) else converted(as_tensor(v), dtype) for v in values]
 

@@ -143,15 +143,15 @@ def _observed_pass(root: Tensor, seed: np.ndarray, every: list[Tensor], caller: 
         if node is not None and node.released:
             raise RuntimeError(
                 f"{caller}: the graph was released by a backward() and was too large to keep for viewing (it "
-                f"keeps graphs of up to {graph.learning_size.ops} ops and {graph.learning_size.elements} values; see "
-                "engine.set_learning_size); call it before .backward(), or run backward(retain_graph=True)"
+                f"keeps graphs whose ops compute up to {graph.learning_size} numbers; see engine.set_learning_size); "
+                "call it before .backward(), or run backward(retain_graph=True)"
             )
     made = _outputs(every)
     steps: list[tuple] = []
 
     def observe(node: Function, upstream: Any, input_grads: tuple[Any, ...]) -> None:
         local = local_derivatives(node, upstream)
-        steps.append((made[node], node, BackwardRecord(np.array(upstream), input_grads, local)))
+        steps.append((made[node], node, BackwardRecord.of(node, np.array(upstream), input_grads, local)))
 
     observe_backward(root, seed, observe)
     return steps

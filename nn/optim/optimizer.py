@@ -87,6 +87,7 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        increment_version = engine.graph.increment_version  # bound once: this loop runs per parameter per step
         with no_grad():
             for group in self.param_groups:  # _update reads its hyperparameters from the group itself
                 for p in group["params"]:
@@ -106,7 +107,7 @@ class Optimizer:
                     if state is None:  # not setdefault(p, {}): that builds a dict per parameter per step
                         state = self.state[p] = {}
                     self._update(param, grad, state, group)
-                    engine.graph.increment_version(p)
+                    increment_version(p)
         return loss
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:

@@ -475,7 +475,7 @@ class _SeesGradFreedom(engine.Function):
 def test_the_engine_offers_a_fresh_gradient_and_withholds_a_shared_one(monkeypatch):
     # Graphs of learning size record every gradient for the pictures and reuse no buffer: make these tiny
     # graphs count as large, as a training step's are.
-    monkeypatch.setattr(engine.graph, "learning_size", engine.graph.LearningSize(ops=0, elements=0))
+    monkeypatch.setattr(engine.graph, "learning_size", 0)
     x = engine.Tensor(np.ones((3, 2)), requires_grad=True)
     w = engine.Tensor(np.ones((2, 2)), requires_grad=True)
     _SeesGradFreedom.seen = []

@@ -22,22 +22,30 @@ def test_relative_links_resolve(document: Path) -> None:
     assert not missing, f"{document.name} links to missing files: {missing}"
 
 
-QUOTE = re.compile(r"<!-- quote ([\w.]+) ([\w ]+) -->\n```python\n(.*?)```", re.S)
+QUOTE = re.compile(r"(<!-- quote ([\w.]+) ([\w ]+) -->\n```python\n)(.*?)```", re.S)
 
 
-def test_the_tour_quotes_the_real_code() -> None:
-    """Every block marked `<!-- quote module Name ... -->` is exactly the source of those objects."""
+def quoted_source(module_name: str, names: str) -> str:
+    """The source a quote marker names: the objects of that module, one after the other."""
     import importlib
     import inspect
     import textwrap
 
+    module = importlib.import_module(module_name)
+    return "\n\n".join(textwrap.dedent(inspect.getsource(getattr(module, n))) for n in names.split())
+
+
+def test_the_tour_quotes_the_real_code() -> None:
+    """Every block marked `<!-- quote module Name ... -->` is exactly the source of those objects
+    (`python -m tests.docs.test_how_it_works --write` copies it again)."""
     text = (DOCS / "how-it-works.md").read_text(encoding="utf-8")
     quotes = QUOTE.findall(text)
-    assert {names for _, names, _ in quotes} >= {"Mul mul", "run_backward"}, "the tour quotes Mul and the walk"
-    for module_name, names, block in quotes:
-        module = importlib.import_module(module_name)
-        source = "\n\n".join(textwrap.dedent(inspect.getsource(getattr(module, n))) for n in names.split())
-        assert block == source, f"the tour's quote of {module_name} {names} is not the code; copy it again"
+    assert {names for _, _, names, _ in quotes} >= {"Mul mul", "run_backward"}, "the tour quotes Mul and the walk"
+    for _, module_name, names, block in quotes:
+        assert block == quoted_source(module_name, names), (
+            f"the tour's quote of {module_name} {names} is not the code; copy it again with "
+            ".venv/bin/python -m tests.docs.test_how_it_works --write"
+        )
 
 
 def test_the_tour_names_the_engine_functions_it_links() -> None:
@@ -45,7 +53,7 @@ def test_the_tour_names_the_engine_functions_it_links() -> None:
     import engine.autograd
     import engine.function
 
-    for name in ("run_backward", "gradients_for_inputs", "accumulate", "release", "observe_backward", "Capture"):
+    for name in ("run_backward", "gradients_for_inputs", "accumulate", "release_values", "observe_backward", "Capture"):
         assert f"`{name}" in text and hasattr(engine.autograd, name), name
     for name in ("apply", "save_for_backward", "check_versions", "release", "call"):
         assert hasattr(engine.function.Function, name), name
@@ -71,3 +79,12 @@ def test_make_images_writes_every_picture_the_docs_use(tmp_path: Path) -> None:
     # The committed copies are the script's output (same files, same kind of content).
     for name in used:
         assert (DOCS / "images" / name).exists(), name
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] == ["--write"]:
+        path = DOCS / "how-it-works.md"
+        text = path.read_text(encoding="utf-8")
+        path.write_text(QUOTE.sub(lambda m: m.group(1) + quoted_source(m.group(2), m.group(3)) + "```", text), "utf-8")

@@ -146,11 +146,11 @@ def test_bad_outputs_and_released_graphs(shared_expression, tmp_path):
         viz.backprop_steps(shared_expression, tmp_path / "f{name}.png")
     with pytest.raises(ValueError, match="same file name"):
         viz.backprop_steps(shared_expression, tmp_path / "f{!s:.0}.png")  # the field prints nothing
-    previous = engine.set_learning_size(ops=0, elements=0)  # a graph too large to keep for viewing
+    previous = engine.set_learning_size(0)  # a graph too large to keep for viewing
     try:
         shared_expression.backward()  # is released by backward, as in PyTorch
     finally:
-        engine.set_learning_size(previous.ops, previous.elements)
+        engine.set_learning_size(previous)
     with pytest.raises(RuntimeError, match="retain_graph=True"):
         viz.backprop_steps(shared_expression, tmp_path / "late.html")
 
