@@ -103,13 +103,16 @@ def contiguous(x: Tensor) -> Tensor:
 
 @op()
 def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    """Merge dimensions start_dim..end_dim into one (all of them by default)."""
+    """Merge dimensions start_dim..end_dim into one (all of them by default); with nothing to merge (a 1-d x),
+    x itself, as in PyTorch."""
     x = as_tensor(x)
     if x.ndim == 0:
         return _reshaped(x, (1,), "flatten")
     start, end = normalize_dim("flatten", start_dim, x.ndim), normalize_dim("flatten", end_dim, x.ndim)
     if start > end:
         raise DimError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {x.shape}")
+    if start == end:
+        return x  # no dimension to merge: the tensor itself, as torch.flatten documents (not a new view)
     merged = math.prod(x.shape[start : end + 1])  # spelled out, not -1: ambiguous for an empty tensor
     return _reshaped(x, x.shape[:start] + (merged,) + x.shape[end + 1 :], call_label("flatten", start_dim or None))
 
