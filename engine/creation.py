@@ -1,5 +1,5 @@
 """Making tensors: tensor, as_tensor, from_numpy, zeros, ones, full, empty, arange, linspace, eye, rand, randn,
-randint and the *_like forms, with PyTorch's signatures (dtype=, device=, requires_grad=).
+randint, the *_like forms and the x.new_* methods, with PyTorch's signatures (dtype=, device=, requires_grad=).
 
 device= is accepted for PyTorch code and must be the CPU (engine.device); dagrad computes with NumPy.
 """
@@ -215,3 +215,22 @@ def randn_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires
 def rand_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     shape, dtype = _like("rand_like", input, dtype)
     return rand(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+# ----- x.new_*: a new tensor with x's dtype (and device) unless told otherwise, as PyTorch's methods -----------
+
+
+def _new_method(name: str, make: Any) -> None:
+    def method(self: Tensor, *args: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        return make(*args, dtype=self.dtype if dtype is None else dtype, device=device, requires_grad=requires_grad)
+
+    method.__name__ = name
+    method.__doc__ = f"{make.__name__}(...) with this tensor's dtype unless dtype= is given (PyTorch's x.{name})."
+    setattr(Tensor, name, method)
+
+
+_new_method("new_tensor", tensor)
+_new_method("new_zeros", zeros)
+_new_method("new_ones", ones)
+_new_method("new_empty", empty)
+_new_method("new_full", full)

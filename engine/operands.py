@@ -29,8 +29,10 @@ def converted(tensor: Tensor, dtype: np.dtype) -> Tensor:
     if tensor.data.dtype == dtype:
         return tensor
     if tensor.requires_grad and dtype.kind == "f":
-        return tensor.to(dtype)
-    return Tensor._wrap(tensor.data.astype(dtype))
+        copy = tensor.to(dtype)
+    else:
+        copy = Tensor._wrap(tensor.data.astype(dtype))
+    return copy._count_versions_with(tensor if tensor._base is None else tensor._base)
 
 
 def promote(op: str, *values: Any) -> list[Tensor]:
@@ -81,5 +83,5 @@ def float_input(x: Any) -> Tensor:
     """A Tensor for ops defined on floats (exp, log, mean...): integers and bools become float32, as in PyTorch."""
     x = as_tensor(x)
     if x.data.dtype.kind != "f":
-        return Tensor._wrap(x.data.astype(DEFAULT_FLOAT))
+        return converted(x, DEFAULT_FLOAT)
     return x

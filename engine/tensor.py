@@ -48,6 +48,21 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     return array
 
 
+def _derived_from(array: np.ndarray, root: np.ndarray) -> bool:
+    """Whether `array` is a NumPy view made from `root` (what may_share_memory cannot tell for empty arrays)."""
+    origin = root if root.base is None else root.base
+    while array is not None:
+        if array is root or array is origin:
+            return True
+        array = getattr(array, "base", None)  # an ndarray's, or as_strided's DummyArray's (it has one too)
+    return False
+
+
+# The `_replay` of a view made under no_grad: PyTorch forbids using it in the graph once its base changed in
+# place with grad mode on (which of the two values it stands for is ambiguous), and so does dagrad.
+MADE_UNDER_NO_GRAD = "made under no_grad"
+
+
 class Size(tuple):
     """A tensor's shape as `size()` returns it (PyTorch's torch.Size): a tuple of ints with numel()."""
 
@@ -130,6 +145,7 @@ class Tensor:
         "_grad",
         "_history",
         "_hooks",
+        "_replay",
         "_version",
         "_views",
         "data",
@@ -152,6 +168,7 @@ class Tensor:
         self.name = name
         self._version = 0
         self._base = None
+        self._replay = None
         self._views = None
         self._hooks = None
         self._history = None
@@ -169,6 +186,7 @@ class Tensor:
         t.name = None
         t._version = 0
         t._base = None
+        t._replay = None
         t._views = None
         t._hooks = None
         t._history = None
@@ -369,24 +387,44 @@ class Tensor:
         backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
     # ----- versions: in-place changes are counted, so stale saved values are detected ------------
-    def _share_version_with(self, source: Tensor) -> Tensor:
+    def _share_version_with(self, source: Tensor, step: tuple | None = None) -> Tensor:
         """Record that self's data is a view of source's (reshape, transpose, indexing, detach...).
 
         An in-place change through any view then bumps the versions of all tensors sharing that
         memory, so a graph that saved one of them refuses to backward (as PyTorch's shared counter).
+        `step` is how the view was made from source, (op class, its arguments): with the steps from the
+        root tensor (`_replay`) a recorded in-place change of the root can remake the view's grad_fn on
+        the root's new value (engine.inplace.refresh_views). detach() passes none: it is no view in the graph.
         """
         root = source if source._base is None else source._base
-        if np.may_share_memory(self.data, root.data):
-            self._base = root
-            # Plain weak references: no callbacks (they would form cycles) and no set (a set compares
-            # Tensors with ==, which is elementwise). Dead entries are pruned as the list doubles.
-            views = root._views
-            if views is None:
-                root._views = [weakref.ref(self)]
-            else:
-                views.append(weakref.ref(self))
-                if len(views) >= 16 and len(views) & (len(views) - 1) == 0:
-                    views[:] = [view for view in views if view() is not None]
+        if np.may_share_memory(self.data, root.data) or _derived_from(self.data, root.data):
+            if step is not None:
+                if not state.grad_enabled:
+                    self._replay = MADE_UNDER_NO_GRAD
+                elif source._base is None:
+                    self._replay = (step,)
+                elif type(source._replay) is tuple:
+                    self._replay = (*source._replay, step)
+                else:
+                    self._replay = source._replay
+            self._count_versions_with(root)
+        return self
+
+    def _count_versions_with(self, root: Tensor) -> Tensor:
+        """Share root's version counter: an in-place change of root then counts as a change of self. Views
+        do; so do the copies an op makes of its operand to convert its dtype (a * b with b of another dtype),
+        so that changing b in place still stops a backward that read it, as in PyTorch (which converts
+        inside the op and saves b itself)."""
+        self._base = root
+        # Plain weak references: no callbacks (they would form cycles) and no set (a set compares
+        # Tensors with ==, which is elementwise). Dead entries are pruned as the list doubles.
+        views = root._views
+        if views is None:
+            root._views = [weakref.ref(self)]
+        else:
+            views.append(weakref.ref(self))
+            if len(views) >= 16 and len(views) & (len(views) - 1) == 0:
+                views[:] = [view for view in views if view() is not None]
         return self
 
     def _bump_version(self) -> None:
@@ -410,6 +448,6 @@ class Tensor:
         change used the old value: its gradient must go to the old grad_fn (`_history` keeps it).
         """
         for changed_at, previous in self._history:
-            if changed_at > sequence_number:
+            if changed_at >= sequence_number:  # >=: the in-place op itself read the old value (h += h)
                 return previous
         return self.grad_fn

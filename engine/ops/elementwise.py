@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from engine.dtypes import DEFAULT_FLOAT, to_dtype
-from engine.errors import ShapeError
+from engine.errors import DtypeError, ShapeError
 from engine.function import Function, call_label, zero_gradient
 from engine.operands import as_tensor, binary_operands, broadcast_shape, float_input, promote
 from engine.ops.special import erf_array
@@ -71,9 +71,18 @@ def _sub_in_place(array: np.ndarray, other: Any, alpha: float = 1) -> None:
 @op(operators=["__sub__"], reflected=["__rsub__"], inplace="sub_", inplace_fast=_sub_in_place, aliases=["subtract"])
 def sub(x: Any, y: Any, alpha: float = 1) -> Tensor:
     """x - alpha·y elementwise, with broadcasting."""
+    if _is_bool(x) or _is_bool(y):
+        raise DtypeError(
+            "sub: subtraction with a bool is not supported, as in PyTorch; to invert a mask use ~mask, to compute "
+            "with it convert it first (mask.float())"
+        )
     if alpha != 1:
         y = mul(y, alpha)
     return Sub.apply(*binary_operands("sub", x, y))
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool | np.bool_) or (isinstance(value, Tensor) and value.data.dtype.kind == "b")
 
 
 class Mul(Function):
@@ -132,13 +141,12 @@ class Div(Function):
 def _true_division(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
     """Integers divided give float32, as in PyTorch (binary_operands made both the same dtype)."""
     if x.data.dtype.kind != "f":
-        return Tensor._wrap(x.data.astype(DEFAULT_FLOAT)), Tensor._wrap(y.data.astype(DEFAULT_FLOAT))
+        return float_input(x), float_input(y)
     return x, y
 
 
 @op(
     operators=["__truediv__"],
-    reflected=["__rtruediv__"],
     inplace="div_",
     inplace_fast=_ufunc_in_place(np.divide),
     aliases=["divide", "true_divide"],
@@ -170,7 +178,10 @@ class Neg(Function):
 @op(operators=["__neg__"], aliases=["negative"])
 def neg(x: Any) -> Tensor:
     """-x elementwise."""
-    return Neg.apply(as_tensor(x))
+    x = as_tensor(x)
+    if x.data.dtype.kind == "b":
+        raise DtypeError("neg: negation of a bool tensor is not supported, as in PyTorch; to invert a mask use ~mask")
+    return Neg.apply(x)
 
 
 class PowScalar(Function):
@@ -301,7 +312,7 @@ def _truncated_int_division(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 class Remainder(Function):
-    """d(x mod y)/dx = 1,  d(x mod y)/dy = -⌊x/y⌋  (as PyTorch; ⌊x/y⌋ counts as a constant: no second derivative)"""
+    """d(x mod y)/dx = 1,  d(x mod y)/dy = -⌊x/y⌋  (as PyTorch; ⌊x/y⌋'s own derivative counts as 0)"""
 
     symbol = "%"
 
@@ -315,11 +326,20 @@ class Remainder(Function):
         grad_x = grad if ctx.needs_input_grad[0] else None
         grad_y = None
         if ctx.needs_input_grad[1]:
-            x_data = x.data if isinstance(x, Tensor) else x
-            y_data = y.data if isinstance(y, Tensor) else y
-            # From the arrays, not recorded: ⌊x/y⌋'s own derivative is 0 (PyTorch's second derivatives are 0 too)
-            grad_y = grad * -_floor_divide_arrays(x_data, y_data)
+            grad_y = grad * -FloorQuotient.call(x, y)
         return grad_x, grad_y
+
+
+class FloorQuotient(Function):
+    """d⌊x/y⌋ = 0: the quotient inside remainder's rule (under create_graph a recorded step, as in PyTorch)"""
+
+    symbol = "⌊÷⌋"
+
+    def forward(ctx, x, y):
+        return _floor_divide_arrays(x, y)
+
+    def backward(ctx, grad):
+        return zero_gradient(grad), zero_gradient(grad)
 
 
 def _integer_division_check(op_name: str, x: Tensor, y: Tensor) -> None:
@@ -364,6 +384,33 @@ def remainder(x: Any, y: Any) -> Tensor:
 
 
 # ----- math functions -----------------------------------------------------------------------------
+
+
+class Reciprocal(Function):
+    """d(1/x)/dx = -1/x²  (written with the output: -out²)"""
+
+    symbol = "1/"
+
+    def forward(ctx, x):
+        out = np.reciprocal(x)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return (-grad * out * out,)
+
+
+@op(inplace="reciprocal_")
+def reciprocal(x: Any) -> Tensor:
+    """1/x elementwise (integers become float32)."""
+    return Reciprocal.apply(float_input(x))
+
+
+@op(operators=["__rtruediv__"], method=False, export_as=False)
+def divided_into(x: Tensor, number: Any) -> Tensor:
+    """number / x, computed as PyTorch does: reciprocal(x) * number (so only 1/x is saved, not x)."""
+    return mul(reciprocal(x), number)
 
 
 class Exp(Function):

@@ -132,9 +132,9 @@ class Amax(Reduction):
         ctx.remember(x, dims, keepdim)
         if name is not None:
             ctx.symbol = name  # x.max() is amax over everything: it reads as "max"
-        out = ctx.reduce(x, axis=dims, keepdims=True)
-        ctx.save_for_backward(x, out)
-        return out if keepdim else out.reshape(reduced_shape(x.shape, dims))
+        out = ctx.reduce(x, axis=dims, keepdims=keepdim)
+        ctx.save_for_backward(x, out)  # the output itself: an in-place change of it is then noticed
+        return out
 
     def backward(ctx, grad):
         x, out = (v.data if isinstance(v, Tensor) else v for v in ctx.saved_tensors)

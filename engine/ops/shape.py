@@ -68,7 +68,7 @@ def _resolve(op_name: str, x: Tensor, shape: tuple[int, ...]) -> tuple[int, ...]
 
 
 def _reshaped(x: Tensor, shape: tuple[int, ...], shown: str | None = None) -> Tensor:
-    return Reshape.apply(x, shape, shown)._share_version_with(x)
+    return Reshape.apply(x, shape, shown)._share_version_with(x, (Reshape, (shape, shown)))
 
 
 @op()
@@ -179,14 +179,16 @@ class Transpose(Function):
 
 
 def _permuted(x: Tensor, dims: tuple[int, ...] | None) -> Tensor:
-    return Transpose.apply(x, dims)._share_version_with(x)
+    return Transpose.apply(x, dims)._share_version_with(x, (Transpose, (dims,)))
 
 
 @op()
 def permute(x: Any, *dims: Any) -> Tensor:
     """The dimensions in the order `dims` (a permutation of 0..ndim-1; negative ones count from the end)."""
     x = as_tensor(x)
-    dims = _sizes("permute", dims) if dims else ()
+    if not dims:
+        raise TypeError("permute: give the new order of the dims, e.g. x.permute(1, 0) (x.permute(()) for a 0-d x)")
+    dims = _sizes("permute", dims)
     normalized = tuple(normalize_dim("permute", d, x.ndim) for d in dims)
     if sorted(normalized) != list(range(x.ndim)):
         raise DimError(f"permute: dims {dims} are not a permutation of the {x.ndim} dimensions of shape {x.shape}")
@@ -253,7 +255,11 @@ class Expand(Function):
 
     def forward(ctx, x, shape):
         ctx.shape = shape
-        return np.broadcast_to(x, shape)
+        # A view that writes through to x (np.broadcast_to's is read-only): fill_ and x[i] = v on an expanded
+        # tensor change x, as in PyTorch; arithmetic in place on it is refused (engine.inplace).
+        strides = (0,) * (len(shape) - x.ndim) + tuple(0 if n == 1 else s for n, s in zip(x.shape, x.strides))
+        strides = tuple(0 if size == 1 else s for size, s in zip(shape, strides)) if x.size else strides
+        return np.lib.stride_tricks.as_strided(x, shape, strides, writeable=x.flags.writeable)
 
     def backward(ctx, grad):
         return (grad,)  # summed back to the input's shape by the walk (engine.autograd.fit_gradient)
@@ -275,7 +281,7 @@ def expand(x: Any, *sizes: Any) -> Tensor:
             f"expand: cannot broadcast a tensor of shape {x.shape} to {shape}; only dimensions of size 1 "
             "can be expanded (and new ones added in front)"
         ) from None
-    return Expand.apply(x, shape)._share_version_with(x)
+    return Expand.apply(x, shape)._share_version_with(x, (Expand, (shape,)))
 
 
 @op(export_as=False)
@@ -331,7 +337,29 @@ def split_index(index: Any) -> tuple[tuple[Any, ...], tuple[Any, ...] | None]:
 
 def _index(array: np.ndarray, basic: tuple[Any, ...], advanced: tuple[Any, ...] | None) -> np.ndarray:
     view = array[basic]
-    return view if advanced is None else view[advanced]
+    if advanced is None:
+        return view
+    if view.size == 0:
+        _check_masks(view.shape, advanced)
+    return view[advanced]
+
+
+def _check_masks(shape: tuple[int, ...], advanced: tuple[Any, ...]) -> None:
+    """A mask must have the shape of the dimensions it indexes: NumPy does not check it on an empty array,
+    PyTorch does (and so does dagrad)."""
+    consumed = [(p.ndim if p.dtype == bool else 1) if isinstance(p, np.ndarray) else 1 for p in advanced]
+    rest = len(shape) - sum(c for p, c in zip(advanced, consumed) if p is not Ellipsis)
+    d = 0
+    for part, count in zip(advanced, consumed):
+        if part is Ellipsis:
+            d += rest
+            continue
+        if isinstance(part, np.ndarray) and part.dtype == bool and part.shape != shape[d : d + count]:
+            raise IndexError(
+                f"getitem: the mask of shape {part.shape} does not match the indexed dimensions "
+                f"{shape[d : d + count]} (dimension {d} on) of shape {shape}"
+            )
+        d += count
 
 
 def format_index(index: Any) -> str:
@@ -408,7 +436,8 @@ def getitem(x: Any, index: Any) -> Tensor:
     """x[index] with PyTorch's rules: ints, slices (with steps), None, Ellipsis, integer arrays and masks."""
     x = as_tensor(x)
     basic, advanced = split_index(index)
-    return GetItem.apply(x, basic, advanced, format_index(index))._share_version_with(x)
+    shown = format_index(index)
+    return GetItem.apply(x, basic, advanced, shown)._share_version_with(x, (GetItem, (basic, advanced, shown)))
 
 
 class IndexPut(Function):
@@ -424,12 +453,14 @@ class IndexPut(Function):
         ctx.basic, ctx.shown, ctx.has_advanced = basic, shown, advanced is not None
         if advanced is not None:
             ctx.save_for_backward(advanced)
-        out = x.copy()
+        out = np.array(x)  # a copy, and an array even when x is a NumPy scalar (0-d arithmetic gives those)
         try:
             view = out[basic]
             if advanced is None:
                 view[...] = value
             else:
+                if view.size == 0:
+                    _check_masks(view.shape, advanced)
                 view[advanced] = value
         except (IndexError, ValueError) as error:
             raise type(error)(f"__setitem__: {error} (tensor shape {x.shape}, index {shown})") from None
@@ -455,6 +486,8 @@ def _set_in_place(array: np.ndarray, index: Any, value: Any) -> None:
         if advanced is None:
             view[...] = value
         else:
+            if view.size == 0:
+                _check_masks(view.shape, advanced)
             view[advanced] = value
     except (IndexError, ValueError) as error:
         raise type(error)(f"__setitem__: {error} (tensor shape {array.shape}, index {format_index(index)})") from None

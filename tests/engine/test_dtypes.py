@@ -54,7 +54,14 @@ def test_factories_default_to_float32():
 @pytest.mark.parametrize("scalar", [2, 2.5, np.float64(2.5), True])
 def test_python_scalar_with_float32_tensor_stays_float32(scalar):
     x = engine.tensor([1.0, 2.0], requires_grad=True)
-    for out in (x + scalar, scalar + x, x * scalar, x - scalar, scalar - x, x / scalar, x**scalar, x.maximum(scalar)):
+    if isinstance(scalar, bool):  # subtraction with a bool is an error, as in PyTorch
+        for subtraction in (lambda: x - scalar, lambda: scalar - x):
+            with pytest.raises(RuntimeError, match="subtraction with a bool"):
+                subtraction()
+        scalar_minus = []
+    else:
+        scalar_minus = [x - scalar, scalar - x]
+    for out in (x + scalar, scalar + x, x * scalar, *scalar_minus, x / scalar, x**scalar, x.maximum(scalar)):
         assert out.dtype == np.float32
 
 

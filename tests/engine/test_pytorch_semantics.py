@@ -320,14 +320,14 @@ def test_multiplying_a_tensor_by_itself_in_place_refuses_backward_like_torch():
     for lib_x, kind in ((x, RuntimeError), (tx, RuntimeError)):
         h = lib_x * 2
         h.mul_(h)  # the operand h is saved, then changed by the op itself
-        with pytest.raises(kind, match="modified (in place|by an inplace operation)"):
+        with pytest.raises(kind, match=r"modified (in place|by an inplace operation)"):
             h.sum().backward()
 
 
 def test_an_in_place_change_of_a_view_of_a_graph_tensor_says_what_to_write_instead():
     x = engine.tensor(np.ones((2, 3)), requires_grad=True)
     h = x * 2
-    with pytest.raises(RuntimeError, match="view.*base tensor's history.*out of place"):
+    with pytest.raises(RuntimeError, match=r"view.*base tensor's history.*out of place"):
         h[0].mul_(3)
 
 
@@ -428,3 +428,171 @@ def test_create_graph_gradients_through_piecewise_linear_ops_require_grad_like_t
     (tg,) = torch.autograd.grad(torch_apply(tx * 1.0).sum(), tx, create_graph=True)
     assert g.requires_grad == tg.requires_grad
     assert_close(g, tg)
+
+
+# ----- found by the fuzzer (tests/engine/test_fuzz_semantics.py) once it drew views, in-place ops and dtypes
+# together; each failed on the engine before its fix
+
+
+def _both(program):
+    """Run program(lib) for dagrad and torch; returns both results (or both errors' types)."""
+    results = []
+    for lib in (engine, torch):
+        try:
+            results.append(program(lib))
+        except RuntimeError as error:
+            results.append(type(error))
+    return results
+
+
+def test_a_view_taken_before_its_base_changed_in_place_differentiates_the_new_value():
+    def program(lib):
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        y = lib.tensor([3.0, 4.0], dtype=lib.float64, requires_grad=True)
+        b = x * 1
+        v = b[0:1]  # a view of b, taken before b changes
+        w = b.view(2, 1)  # another view, of another kind
+        b.mul_(y)  # v and w now hold x * y: their gradients must reach y
+        (v.sum() * 3 + (w * w).sum()).backward()
+        return [*x.grad.tolist(), *y.grad.tolist(), *v.tolist()]
+
+    mine, theirs = _both(program)
+    assert mine == pytest.approx(theirs)  # before: y.grad was None (v's grad_fn still read the old b)
+
+
+def test_a_view_of_a_constant_requires_grad_once_its_base_takes_a_grad_operand_in_place():
+    def program(lib):
+        x = lib.tensor([1.5, -2.0], dtype=lib.float64, requires_grad=True)
+        c = lib.zeros(2, dtype=lib.float64)
+        r = c.reshape(2, 1)  # does not require grad yet
+        c.add_(x)  # c now requires grad, and so does its view r
+        (r * r).sum().backward()
+        return r.requires_grad, x.grad.tolist()
+
+    mine, theirs = _both(program)
+    assert mine == theirs  # before: r.requires_grad was False and x.grad missed r's use
+
+
+def test_hooks_stay_with_a_views_old_value_and_retain_grad_moves_with_it():
+    def program(lib):
+        seen = []
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        b = x * 1
+        v = b[0:1]
+        v.register_hook(lambda g: seen.append(g.tolist()))
+        used_before = v * 3
+        u = b[1:]
+        u.retain_grad()
+        with lib.no_grad():
+            b.mul_(2.0)  # even unrecorded, the change remakes the views' grad_fn, as in PyTorch
+        (used_before.sum() + (v * 2).sum() + (u * 5).sum()).backward()
+        return seen, u.grad.tolist(), x.grad.tolist()
+
+    mine, theirs = _both(program)
+    assert mine == theirs  # before: the hook also saw the use after the change ([[5.0]] instead of [[3.0]])
+
+
+def test_a_view_made_under_no_grad_cannot_carry_gradients_after_its_base_changed():
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    b = engine.zeros(2)
+    with engine.no_grad():
+        v = b[0:1]
+    b.mul_(x)
+    assert v.requires_grad
+    with pytest.raises(RuntimeError, match=r"made under no_grad.*both inside the no_grad block"):
+        (v * 2).sum().backward()  # PyTorch raises on the use; dagrad when the gradient would flow
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda x, lib: x.__setitem__(Ellipsis, x.T),  # the same memory in another layout
+        lambda x, lib: x.__setitem__(lib.tensor([[True, True], [True, True]]), x.reshape(-1)),
+        lambda x, lib: x.__setitem__(lib.tensor([0, 1]), x),  # index_put from itself
+        lambda x, lib: x[0:1].__setitem__(lib.tensor([0]), x[0, 0]),  # a 0-d value through an index array
+        lambda x, lib: x.expand(2, 2, 2)[:, 0].__setitem__(slice(None), lib.ones(2)),  # repeated elements
+        lambda x, lib: x.expand(2, 2, 2).__setitem__(None, lib.ones(2)),
+        lambda x, lib: x.add_(x.T),
+    ],
+    ids=["setitem-transposed", "mask-reshaped", "index_put-self", "0-d-index_put", "expanded", "expanded-None", "add_"],
+)
+def test_overlapping_writes_are_refused_as_pytorch_refuses_them(write):
+    mine, theirs = engine.arange(4.0).reshape(2, 2), torch.arange(4.0).reshape(2, 2)
+    with pytest.raises(RuntimeError, match="memory"):
+        write(mine, engine)
+    with pytest.raises(RuntimeError, match="memory location"):
+        write(theirs, torch)
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda x, lib: x.__setitem__(0, x[0, 1]),  # a 0-d value is a fill
+        lambda x, lib: x.__setitem__(0, x[:, 0]),  # a strided value: PyTorch does not check
+        lambda x, lib: x.__setitem__(lib.tensor([True, False]), x[0, 0]),  # one value through a mask
+        lambda x, lib: x.__setitem__(0, x[0]),
+        lambda x, lib: x.add_(x),
+        lambda x, lib: x.expand(2, 2, 2).fill_(1.0),  # writes only
+    ],
+    ids=["0-d", "strided", "mask-fill", "itself", "add_-itself", "fill_"],
+)
+def test_overlapping_writes_pytorch_allows_are_allowed(write):
+    mine, theirs = engine.arange(4.0).reshape(2, 2), torch.arange(4.0).reshape(2, 2)
+    write(mine, engine)
+    write(theirs, torch)
+    assert mine.tolist() == theirs.tolist()  # before: the 0-d and strided cases were refused
+
+
+def test_writing_another_dtype_through_an_index_array_is_refused_but_a_masked_fill_casts():
+    x, tx = engine.zeros(3, dtype=engine.float64), torch.zeros(3, dtype=torch.float64)
+    with pytest.raises(TypeError, match=r"__setitem__.*float32.*float64.*v\.to\(x\.dtype\)"):
+        x[engine.tensor([0, 1])] = engine.ones(2)
+    with pytest.raises(RuntimeError, match="Index put requires the source and destination dtypes match"):
+        tx[torch.tensor([0, 1])] = torch.ones(2)
+    x[engine.tensor([True, False, True])] = engine.tensor(2.5)
+    tx[torch.tensor([True, False, True])] = torch.tensor(2.5)
+    assert x.tolist() == tx.tolist()
+
+
+def test_changing_an_operand_that_was_converted_to_another_dtype_stops_the_backward():
+    def program(lib):
+        a = lib.tensor([0.5], dtype=lib.float64, requires_grad=True)
+        b = lib.tensor([2.0], dtype=lib.float32)
+        m = a * b  # b is converted to float64 for the product; the product's rule reads b
+        b.fill_(3.0)
+        m.sum().backward()
+        return a.grad.tolist()
+
+    mine, theirs = _both(program)
+    assert mine is theirs is RuntimeError  # before: dagrad returned the gradient of the old b
+
+
+def test_a_number_divided_by_a_tensor_saves_only_its_reciprocal_as_pytorch_does():
+    def program(lib):
+        x = lib.tensor([2.0, 4.0], dtype=lib.float64, requires_grad=True)
+        h = x + 0
+        y = 3.0 / h  # PyTorch: reciprocal(h) * 3, which saves 1/h, not h
+        h.add_(1.0)
+        y.sum().backward()
+        return x.grad.tolist(), type(y.grad_fn).__name__
+
+    (mine, mine_op), (theirs, theirs_op) = _both(program)
+    assert mine == pytest.approx(theirs) and (mine_op, theirs_op) == ("Mul", "MulBackward0")  # before: refused
+
+
+def test_remainders_gradient_under_create_graph_is_part_of_the_graph():
+    def program(lib):
+        x = lib.tensor([5.0, 7.0], dtype=lib.float64, requires_grad=True)
+        y = lib.tensor([2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        grad_fn = lib.autograd.grad if lib is torch else lib.grad
+        _, gy = grad_fn(lib.remainder(x, y).sum(), [x, y], create_graph=True)
+        return gy.requires_grad, gy.tolist()
+
+    mine, theirs = _both(program)
+    assert mine == theirs  # before: requires_grad False
+
+
+def test_an_expanded_empty_tensor_is_a_view():
+    x = engine.zeros(0, requires_grad=True)
+    with pytest.raises(RuntimeError, match="view"):
+        x.expand(2, 0).add_(x)  # PyTorch: "a view of a leaf Variable that requires grad"
