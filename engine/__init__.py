@@ -10,7 +10,7 @@ Every op is declared once, in engine/ops, beside its backward rule; `engine.regi
 package, a Tensor method and an operator. The core names below are registered here.
 """
 
-from engine import autograd, creation, dtypes, grad_mode, graph, random  # noqa: F401 (creation registers itself)
+from engine import autograd, creation, dtypes, grad_mode, graph, random, redirects  # noqa: F401 (they register names)
 from engine.errors import DimError, DtypeError, ShapeError
 from engine.function import Function
 from engine.gradcheck import GradcheckError, gradcheck, gradgradcheck

@@ -58,6 +58,11 @@ SAVED_CONSTANT = -2
 _op_counter = itertools.count(1)
 
 
+def next_sequence_number() -> int:
+    """The number of an op being recorded now (what Function.apply gives each node)."""
+    return next(_op_counter)
+
+
 class Function:
     """Base class of every op. Subclass it, write `forward` and `backward`, call `YourOp.apply(...)`."""
 
@@ -84,6 +89,15 @@ class Function:
     # the engine then sets grad_is_free, True when nobody else holds that array (engine.fastpaths.is_free).
     can_reuse_grad = False
     grad_is_free = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A subclass written PyTorch's way (`@staticmethod def forward(ctx, x)`, Tensors in and out) is
+        adapted by engine.pytorch_style; one with plain methods is this module's array-level kind."""
+        super().__init_subclass__(**kwargs)
+        if isinstance(cls.__dict__.get("forward"), staticmethod):
+            from engine.pytorch_style import adopt_pytorch_style  # it builds on this class
+
+            adopt_pytorch_style(cls)
 
     # ----- what subclasses write -------------------------------------------------------------
     def forward(ctx, *args: Any, **kwargs: Any) -> np.ndarray:

@@ -571,6 +571,8 @@ def step_hook(p: Program) -> None:
         return
     factor = p.draw(st.sampled_from([2.0, -0.5]))
     if p.draw(st.booleans()):
+        if x.theirs._is_view() and x.theirs._version > 0:
+            return  # torch 2.13 crashes (segfault) hooking a view whose base changed in place under no_grad
         p.both(f"{x.label}.register_hook(×{factor})", lambda: x.mine.register_hook(lambda g: g * factor),
                lambda: x.theirs.register_hook(lambda g: g * factor))  # fmt: skip
     else:

@@ -96,3 +96,26 @@ def test_the_learning_size_setting_decides_and_is_documented():
     out.backward()
     assert engine.graph.record_of(out.grad_fn) is not None
     assert "set_learning_size" in engine.graph.__doc__ and "learning size" in engine.graph.__doc__
+
+
+def test_a_pytorch_style_custom_function_draws_and_explains_like_a_built_in_op():
+    class Exp(engine.autograd.Function):
+        """d(eˣ)/dx = eˣ"""
+
+        @staticmethod
+        def forward(ctx, x):
+            result = x.exp()
+            ctx.save_for_backward(result)
+            return result
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            (result,) = ctx.saved_tensors
+            return grad_output * result
+
+    x = engine.tensor([0.5, 1.0], requires_grad=True)
+    loss = Exp.apply(x).sum()
+    loss.backward()
+    source = viz.draw_graph(loss).source
+    assert "exp" in source and "grad —" not in source  # its label and every gradient, as for a built-in op
+    assert "d(eˣ)/dx = eˣ" in viz.explain(loss)  # the rule from its docstring
