@@ -18,6 +18,7 @@ from engine.ops import elementwise, linalg, reduce, shape  # noqa: F401 (importi
 from engine.registry import EXPORTS, export
 from engine.tensor import Size, Tensor, device
 
+autograd.gradcheck, autograd.gradgradcheck = gradcheck, gradgradcheck  # where PyTorch code looks: torch.autograd.*
 for _core in (
     Tensor, Size, device, Function, ShapeError, DimError, DtypeError, GradcheckError, gradcheck, gradgradcheck,
     autograd.backward, autograd.grad, graph.set_learning_size,

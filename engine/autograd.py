@@ -547,12 +547,3 @@ def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
 
     return [t for t in walk(*roots) if t.requires_grad]
 
-
-def __getattr__(name: str) -> Any:
-    """engine.autograd.gradcheck / gradgradcheck, where PyTorch code looks for them (torch.autograd.gradcheck);
-    imported on first use because engine.gradcheck builds on this module."""
-    if name in ("gradcheck", "gradgradcheck"):
-        import importlib
-
-        return getattr(importlib.import_module("engine.gradcheck"), name)
-    raise AttributeError(f"module 'engine.autograd' has no attribute {name!r}")

@@ -51,14 +51,11 @@ def scope(owner: Any) -> Iterator[None]:
         state.scope = previous
 
 
-def increment_version(tensor: Tensor) -> None:
-    """Mark `tensor` as modified in place (as torch.autograd.graph.increment_version does).
-
-    Code that writes into `tensor.data` directly (an optimizer, a batch-norm running average, an init
-    function) calls this, so a graph that saved the old values refuses to backward instead of silently
-    using the new ones.
-    """
-    tensor._bump_version()
+# Mark a tensor as modified in place (as torch.autograd.graph.increment_version does): code that writes into
+# `tensor.data` directly (an optimizer, a batch-norm running average, an init function) calls
+# increment_version(tensor), so a graph that saved the old values refuses to backward instead of silently
+# using the new ones. The method itself, not a wrapper: an optimizer calls it per parameter per step.
+increment_version = Tensor._bump_version
 
 
 def source_of(tensor: Tensor) -> Function | Tensor:

@@ -91,9 +91,10 @@ class Optimizer:
         with no_grad():
             for group in self.param_groups:  # _update reads its hyperparameters from the group itself
                 for p in group["params"]:
-                    if p.grad is None:
+                    grad = p.grad
+                    if grad is None:
                         continue
-                    grad = p.grad.data
+                    grad = grad.data
                     param = p.data  # read .data once: .shape/.dtype are properties, this loop runs per step
                     if grad.shape != param.shape:
                         raise ValueError(
