@@ -663,3 +663,145 @@ def test_mode_defaults_and_dtypes_as_in_torch():
         np.testing.assert_array_equal(mine.indices.data, theirs.indices.numpy())
     with pytest.raises(engine.DimError, match=r"mode: cannot reduce dimension 0"):
         engine.mode(engine.zeros(0))
+
+
+# ----- einsum --------------------------------------------------------------------------------------------------------
+
+EINSUM_CASES = [
+    ("ij,jk->ik", [(2, 3), (3, 4)]),  # matrix product
+    ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]),  # a batch of them
+    ("i,j->ij", [(3,), (2,)]),  # outer product
+    ("i,i->", [(4,), (4,)]),  # dot product
+    ("ii", [(3, 3)]),  # trace (implicit output: nothing)
+    ("ii->i", [(3, 3)]),  # diagonal
+    ("iij->ij", [(2, 2, 3)]),  # a diagonal in a 3-d tensor
+    ("ii,i->i", [(3, 3), (3,)]),  # a repeated letter that also appears elsewhere
+    ("ij->ji", [(2, 3)]),  # transpose
+    ("ij->", [(2, 3)]),  # sum
+    ("ij,k->i", [(2, 3), (4,)]),  # letters only one operand has, summed
+    ("ba", [(2, 3)]),  # implicit output: sorted letters (a transpose)
+    ("ij,jk", [(2, 3), (3, 4)]),  # implicit matrix product
+    ("Ab,bC->CA", [(2, 3), (3, 4)]),  # uppercase letters
+    (" i j , j k -> i k ", [(2, 3), (3, 4)]),  # spaces are ignored
+    ("i,ij,j->", [(2,), (2, 3), (3,)]),  # a bilinear form, three operands
+    ("ij,jk,kl->il", [(2, 3), (3, 2), (2, 4)]),  # a chain
+    (",i->i", [(), (3,)]),  # a 0-d operand
+    ("...ij,...jk->...ik", [(5, 1, 2, 3), (4, 3, 2)]),  # broadcast batch dimensions, size 1 included
+    ("...i,...i->...", [(1, 3), (4, 3)]),
+    ("...i->i", [(2, 3)]),  # '...' left out of the output: summed, as in PyTorch
+    ("...ij", [(2, 3, 4)]),  # implicit with '...': the broadcast dims first
+    ("ij,ij->ij", [(1, 3), (2, 3)]),  # a size-1 dimension broadcasts for plain letters too
+    ("ij,jk->ik", [(2, 1), (3, 4)]),  # ... also where it is summed
+    ("ij,jk->ik", [(0, 3), (3, 2)]),  # empty
+]
+
+
+@pytest.mark.parametrize(("equation", "shapes_"), EINSUM_CASES, ids=[c[0].strip() for c in EINSUM_CASES])
+def test_einsum_matches_torch_to_second_order(equation, shapes_):
+    rng = np.random.default_rng(len(equation))
+    values = [rng.standard_normal(shape) for shape in shapes_]
+    compare(lambda *t: engine.einsum(equation, *t), lambda *t: torch.einsum(equation, *t), *values)
+    compare_second_order(
+        lambda *t: engine.einsum(equation, *t) ** 2, lambda *t: torch.einsum(equation, *t) ** 2, *values
+    )
+
+
+@st.composite
+def einsum_program(draw):
+    """A random equation over the letters a-d (each with one size; repeats and summed letters included), and
+    values for its operands."""
+    sizes = {c: draw(st.integers(1, 3)) for c in "abcd"}
+    terms = draw(st.lists(st.text("abcd", min_size=0, max_size=3), min_size=1, max_size=3))
+    used = sorted(set("".join(terms)))
+    output = draw(st.permutations(used).map(lambda letters: letters[: draw(st.integers(0, len(letters)))]))
+    equation = ",".join(terms) + "->" + "".join(output)
+    values = [draw(arrays(tuple(sizes[c] for c in term))) for term in terms]
+    return equation, values
+
+
+@given(einsum_program())
+def test_einsum_of_random_equations_matches_torch(program):
+    equation, values = program
+    compare(lambda *t: engine.einsum(equation, *t), lambda *t: torch.einsum(equation, *t), *values)
+
+
+def test_einsum_takes_a_list_of_operands_and_records_one_node():
+    a, b = engine.ones(2, 3, requires_grad=True), engine.ones(3, 4)
+    out = engine.einsum("ij,jk", [a, b])
+    assert out.shape == (2, 4) and out.grad_fn.label == "einsum('ij,jk->ik')"
+    assert out.grad_fn.rule.startswith("d einsum('ij,jk->ik', A, B)/dA = einsum('ik,jk->ij', G, B)")
+    assert engine.einsum("ij,jk", (a, b)).shape == (2, 4)
+
+
+def test_einsum_dtypes_as_in_torch():
+    ints = engine.einsum("i,i", engine.tensor([1, 2]), engine.tensor([3, 4]))
+    assert ints.dtype == np.int64 and ints.item() == 11
+    assert engine.einsum("i,i", engine.tensor([True]), engine.tensor([True])).item() is True
+    assert engine.einsum("ij->ji", engine.ones(2, 3)).dtype == np.float32
+    with pytest.raises(RuntimeError):
+        torch.einsum("i,i", torch.ones(2), torch.ones(2, dtype=torch.float64))
+    with pytest.raises(engine.DtypeError, match=r"einsum: operands must have the same dtype, got float32 and float64"):
+        engine.einsum("i,i", engine.ones(2), engine.ones(2, dtype="float64"))
+
+
+@pytest.mark.parametrize(
+    ("equation", "shapes_", "error", "message"),
+    [
+        ("ij,jk", [(2, 3)], engine.ShapeError, r"has subscripts for 2 operand\(s\) but 1 were given"),
+        (
+            "ij,jk",
+            [(2, 3), (4, 4)],
+            engine.ShapeError,
+            r"subscript 'j' .* has size 4 in operand 1 .* but 3 in operand 0",
+        ),
+        (
+            "ijk",
+            [(2, 3)],
+            engine.ShapeError,
+            r"operand 0 has 2 dimension\(s\) \(shape \(2, 3\)\) but its subscripts 'ijk'",
+        ),
+        ("ij->k", [(2, 3)], ValueError, r"output subscript 'k' .* does not appear in any operand"),
+        ("ij->ii", [(2, 3)], ValueError, r"output subscript 'i' appears more than once"),
+        ("i1", [(2, 3)], ValueError, r"invalid subscript '1'"),
+        ("ii->i", [(2, 3)], engine.ShapeError, r"subscript 'i' is repeated in operand 0 .* sizes 2 and 3"),
+    ],
+)
+def test_einsum_errors_name_the_problem_where_torch_raises_too(equation, shapes_, error, message):
+    with pytest.raises(RuntimeError):
+        torch.einsum(equation, *[torch.ones(s) for s in shapes_])
+    with pytest.raises(error, match=rf"einsum: .*{message}"):
+        engine.einsum(equation, *[engine.ones(*s) for s in shapes_])
+
+
+def test_einsum_needs_an_equation_and_an_operand():
+    with pytest.raises(TypeError, match=r"einsum: the first argument is the equation"):
+        engine.einsum(engine.ones(2, 3), [0, 1])
+    with pytest.raises(ValueError, match=r"einsum: 'ii' needs at least one operand"):
+        engine.einsum("ii")
+
+
+# ----- the engine's own finite-difference checks ---------------------------------------------------------------------
+
+GRADCHECKED = {
+    "prod_with_a_zero": lambda t: (t * (t.data > -0.3)).prod(1),
+    "prod_all": lambda t: t.prod(),
+    "cumsum": lambda t: t.cumsum(-1),
+    "norm_2": lambda t: t.norm(dim=1),
+    "norm_3": lambda t: t.norm(3),
+    "norm_inf": lambda t: t.norm(INF, dim=0),
+    "lerp": lambda t: engine.lerp(t, t.exp(), t[0].sigmoid()),
+    "sort": lambda t: (t * t).sort(dim=0, descending=True).values,
+    "topk": lambda t: t.topk(2, dim=1).values,
+    "median_dim": lambda t: t.median(1).values,
+    "median": lambda t: t.median(),
+    "mode": lambda t: t.mode(0).values,
+    "einsum": lambda t: engine.einsum("ij,kj,ii->ik", t[:, :2], t[:, 1:], t[:, :2]),
+    "rsqrt": lambda t: (t * t + 1).rsqrt(),
+}
+
+
+@pytest.mark.parametrize("name", list(GRADCHECKED))
+def test_gradcheck_and_gradgradcheck(name):
+    x = engine.tensor(np.random.default_rng(5).standard_normal((2, 3)), requires_grad=True)
+    assert engine.gradcheck(GRADCHECKED[name], [x])
+    assert engine.gradgradcheck(GRADCHECKED[name], [x])
