@@ -1,4 +1,4 @@
-"""Elementwise ops: arithmetic, math functions, activations, comparisons, where and casts.
+"""Elementwise ops: arithmetic, math functions, rounding, activations, comparisons, NaN tests, where, lerp and casts.
 
 Each op is a Function (forward and backward side by side, the derivative in its docstring) and, right
 below it, the public function that `@op` makes `engine.<name>`, the Tensor method and its operators.

@@ -1,5 +1,6 @@
-"""Reductions: sum, mean, max/min (with and without indices), var/std, logsumexp, softmax, log_softmax,
-argmax/argmin, and the fused sum_of_squares over a sequence of tensors (an L2 penalty in one node).
+"""Reductions: sum, mean, max/min (with and without indices), var/std (and var_mean/std_mean), logsumexp,
+softmax, log_softmax, argmax/argmin, the fused sum_of_squares over a sequence of tensors (an L2 penalty in one
+node), all/any, prod, cumsum, norm, and the order statistics sort/argsort, topk, median and mode.
 
 Arguments use PyTorch's names, `dim=` (an int, a tuple of ints or None for all) and `keepdim=`; NumPy's
 `axis=` and `keepdims=` are accepted as aliases. A reduction's backward reshapes the gradient to keepdim
