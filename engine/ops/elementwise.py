@@ -1,4 +1,4 @@
-"""Elementwise ops: arithmetic, math functions, activations, comparisons, where and casts.
+"""Elementwise ops: arithmetic, math functions, rounding, activations, comparisons, NaN tests, where, lerp and casts.
 
 Each op is a Function (forward and backward side by side, the derivative in its docstring) and, right
 below it, the public function that `@op` makes `engine.<name>`, the Tensor method and its operators.
@@ -516,6 +516,28 @@ def sqrt(x: Any) -> Tensor:
     return Sqrt.apply(float_input(x))
 
 
+class Rsqrt(Function):
+    """d(1/√x)/dx = -1/(2·x^(3/2))  (written with the output: -out³/2)"""
+
+    symbol = "1/√"
+
+    def forward(ctx, x):
+        with np.errstate(divide="ignore", invalid="ignore"):  # 1/√0 = inf and 1/√-1 = nan, as in PyTorch
+            out = 1 / np.sqrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return (grad * out * out * out * -0.5,)
+
+
+@op(inplace="rsqrt_")
+def rsqrt(x: Any) -> Tensor:
+    """1/√x elementwise (integers become float32)."""
+    return Rsqrt.apply(float_input(x))
+
+
 class Sign(Function):
     """d sign(x)/dx = 0 (sign is a step: -1, 0 or 1)"""
 
@@ -552,6 +574,97 @@ class Abs(Function):
 def abs(x: Any) -> Tensor:
     """|x| elementwise."""
     return Abs.apply(as_tensor(x))
+
+
+class Floor(Function):
+    """d⌊x⌋/dx = 0 (a step: constant between the integers, where it jumps; PyTorch's gradient is 0 too)"""
+
+    symbol = "floor"
+    rounds = staticmethod(np.floor)
+
+    def forward(ctx, x):
+        return ctx.rounds(x)
+
+    def backward(ctx, grad):
+        return (zero_gradient(grad),)
+
+
+class Ceil(Floor):
+    """d⌈x⌉/dx = 0 (a step, as floor)"""
+
+    symbol = "ceil"
+    rounds = staticmethod(np.ceil)
+
+
+class Trunc(Floor):
+    """d trunc(x)/dx = 0 (a step: x rounded toward zero)"""
+
+    symbol = "trunc"
+    rounds = staticmethod(np.trunc)
+
+
+class Round(Function):
+    """d round(x)/dx = 0 (a step: x rounded to the nearest, ties to even, as PyTorch)"""
+
+    symbol = "round"
+
+    @property
+    def label(self) -> str:
+        return call_label(self.symbol, decimals=self.decimals or None)
+
+    def forward(ctx, x, decimals):
+        ctx.decimals = decimals
+        with np.errstate(over="ignore"):  # x·10^decimals beyond the dtype's range gives inf, as in PyTorch
+            return np.round(x, decimals)
+
+    def backward(ctx, grad):
+        return (zero_gradient(grad),)
+
+
+def _rounded(op_name: str, function: type[Function], x: Any, *settings: Any) -> Tensor:
+    """A rounding op on x: integers are whole already and come back unchanged (a copy, in their dtype)."""
+    x = as_tensor(x)
+    kind = x.data.dtype.kind
+    if kind == "b":
+        raise DtypeError(
+            f"{op_name}: not defined for a bool tensor (shape {x.shape}), as in PyTorch; convert it first (x.float())"
+        )
+    if kind in "iu":
+        return Tensor._wrap(x.data.copy())
+    return function.apply(x, *settings)
+
+
+@op(inplace="floor_")
+def floor(x: Any) -> Tensor:
+    """⌊x⌋: the largest integer <= x, elementwise; its gradient is 0. Integer tensors come back unchanged."""
+    return _rounded("floor", Floor, x)
+
+
+@op(inplace="ceil_")
+def ceil(x: Any) -> Tensor:
+    """⌈x⌉: the smallest integer >= x, elementwise; its gradient is 0. Integer tensors come back unchanged."""
+    return _rounded("ceil", Ceil, x)
+
+
+@op(inplace="trunc_")
+def trunc(x: Any) -> Tensor:
+    """x rounded toward zero (its integer part), elementwise; its gradient is 0. Integers come back unchanged."""
+    return _rounded("trunc", Trunc, x)
+
+
+@op(inplace="round_")
+def round(x: Any, *, decimals: int = 0) -> Tensor:
+    """x rounded to `decimals` decimal places (negative: to tens, hundreds...), halves to even as PyTorch and
+    NumPy; its gradient is 0. Integer tensors come back unchanged (with decimals=0 only, as in PyTorch)."""
+    if not isinstance(decimals, int | np.integer) or isinstance(decimals, bool):
+        raise TypeError(f"round: decimals must be an int, got {decimals!r}")
+    x = as_tensor(x)
+    if decimals != 0 and x.data.dtype.kind in "iu":
+        raise DtypeError(
+            f"round: decimals={decimals} is not supported for a {x.dtype} tensor (shape {x.shape}), as in "
+            "PyTorch; convert it first (x.float()), or leave decimals at 0 (integers are already whole)"
+        )
+    return _rounded("round", Round, x, int(decimals))
 
 
 class Sin(Function):
@@ -955,6 +1068,67 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
     return Where.apply(x, y, cond)
 
 
+class Lerp(Function):
+    """d lerp(a, b, w)/da = 1 - w,  d/db = w,  d/dw = b - a   (lerp(a, b, w) = a + w·(b - a))"""
+
+    symbol = "lerp"
+
+    @property
+    def label(self) -> str:
+        return call_label(self.symbol, weight=self.weight)
+
+    def forward(ctx, start, end, weight):
+        # A number as weight is a setting (shown in the label); a Tensor weight is an input with a gradient.
+        tensor_weight = isinstance(weight, np.ndarray)
+        ctx.weight = None if tensor_weight else weight
+        needs = ctx.needs_input_grad
+        weight_needs_grad = tensor_weight and needs[2]  # w's gradient reads a and b; theirs read w
+        ctx.save_for_backward(
+            start if weight_needs_grad else None,
+            end if weight_needs_grad else None,
+            weight if tensor_weight and (needs[0] or needs[1]) else None,
+        )
+        # PyTorch's formula: from the nearer end, so that lerp(a, b, 1) is exactly b (and lerp(a, b, 0) exactly a)
+        return np.where(np.abs(weight) < 0.5, start + weight * (end - start), end - (end - start) * (1 - weight))
+
+    def backward(ctx, grad):
+        start, end, weight = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        w = weight if ctx.weight is None else ctx.weight
+        grads = [grad * (1 - w) if needs[0] else None, grad * w if needs[1] else None]
+        if len(needs) == 3:  # a Tensor weight
+            grads.append(grad * (end - start) if needs[2] else None)
+        return tuple(grads)
+
+
+@op(inplace="lerp_")
+def lerp(x: Any, end: Any, weight: Any) -> Tensor:
+    """x + weight·(end - x) elementwise, with broadcasting: weight 0 gives x, 1 gives end (as torch.lerp).
+
+    x and end must be float tensors of one dtype; weight is a number or a tensor of that dtype (a 0-d one may
+    have any dtype, as in PyTorch), and gets a gradient when it requires grad."""
+    x, end = as_tensor(x), as_tensor(end)
+    if x.data.dtype.kind != "f" or end.data.dtype != x.data.dtype:
+        raise DtypeError(
+            f"lerp: start and end must be float tensors of the same dtype, got {x.dtype} and {end.dtype} (as in "
+            "PyTorch); convert them first, e.g. end.to(start.dtype) or start.float()"
+        )
+    if isinstance(weight, Tensor):
+        if weight.ndim == 0:
+            weight = weight.to(x.dtype)
+        elif weight.dtype != x.dtype:
+            raise DtypeError(
+                f"lerp: a weight tensor (shape {weight.shape}) must have the dtype of start and end ({x.dtype}), "
+                f"got {weight.dtype} (as in PyTorch); convert it first: weight.to(start.dtype)"
+            )
+        broadcast_shape("lerp", x.shape, end.shape, weight.shape)
+        return Lerp.apply(x, end, weight)
+    if not isinstance(weight, int | float | np.number) or isinstance(weight, bool | np.bool_):
+        raise TypeError(f"lerp: weight must be a number or a Tensor, got {type(weight).__name__}")
+    broadcast_shape("lerp", x.shape, end.shape)
+    return Lerp.apply(x, end, float(weight))
+
+
 # ----- dtypes -------------------------------------------------------------------------------------
 
 
@@ -1164,6 +1338,34 @@ def gt(x: Any, y: Any) -> Tensor:
 def ge(x: Any, y: Any) -> Tensor:
     """x >= y elementwise, as a bool tensor."""
     return _compare("ge", np.greater_equal, x, y)
+
+
+# ----- NaN and infinity tests (no gradient) ----------------------------------------------------------
+
+
+def _finite_test(ufunc: Any, integer_answer: bool, x: Any) -> Tensor:
+    x = as_tensor(x)
+    if x.data.dtype.kind not in "fc":  # integers and bools are always finite
+        return Tensor._wrap(np.full(x.shape, integer_answer))
+    return Tensor._wrap(np.asarray(ufunc(x.data)))
+
+
+@op()
+def isnan(x: Any) -> Tensor:
+    """True where x is NaN, as a bool tensor (no gradient)."""
+    return _finite_test(np.isnan, False, x)
+
+
+@op()
+def isinf(x: Any) -> Tensor:
+    """True where x is +inf or -inf, as a bool tensor (no gradient)."""
+    return _finite_test(np.isinf, False, x)
+
+
+@op()
+def isfinite(x: Any) -> Tensor:
+    """True where x is neither NaN nor infinite, as a bool tensor (no gradient)."""
+    return _finite_test(np.isfinite, True, x)
 
 
 @op(method="__pos__", export_as=False)

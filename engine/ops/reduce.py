@@ -1,5 +1,6 @@
-"""Reductions: sum, mean, max/min (with and without indices), var/std, logsumexp, softmax, log_softmax,
-argmax/argmin, and the fused sum_of_squares over a sequence of tensors (an L2 penalty in one node).
+"""Reductions: sum, mean, max/min (with and without indices), var/std (and var_mean/std_mean), logsumexp,
+softmax, log_softmax, argmax/argmin, the fused sum_of_squares over a sequence of tensors (an L2 penalty in one
+node), all/any, prod, cumsum, norm, and the order statistics sort/argsort, topk, median and mode.
 
 Arguments use PyTorch's names, `dim=` (an int, a tuple of ints or None for all) and `keepdim=`; NumPy's
 `axis=` and `keepdims=` are accepted as aliases. A reduction's backward reshapes the gradient to keepdim
@@ -17,11 +18,11 @@ import numpy as np
 
 from engine.dims import kept_shape, normalize_dim, normalize_dims, pick, reduced_shape
 from engine.dtypes import to_dtype
-from engine.errors import DimError, ShapeError
-from engine.function import Function, call_label
+from engine.errors import DimError, DtypeError, ShapeError
+from engine.function import Function, call_label, zero_gradient
 from engine.operands import as_tensor, float_input, promote
-from engine.ops.elementwise import Exp, maximum, minimum
-from engine.ops.shape import Expand, ScatterAlong
+from engine.ops.elementwise import Abs, Exp, Sign, maximum, minimum, where
+from engine.ops.shape import Expand, GatherAlong, ScatterAlong
 from engine.registry import export, op
 from engine.tensor import Tensor
 
@@ -231,14 +232,17 @@ def _extremum_along(
             f"{op_name}: takes one dim and returns (values, indices), as in PyTorch; for several dims use "
             f"engine.a{op_name}(x, dim={tuple(dim)}) (values only)"
         )
-    x = as_tensor(x)
+    return _picked_along(op_name, along, result, as_tensor(x), dim, keepdim)
+
+
+def _picked_along(op_name: str, along: type[MaxAlong], result: type, x: Tensor, dim: Any, keepdim: bool) -> Any:
+    """(values, indices) of the element `along.arg` picks in each slice along dim (max, min, median, mode)."""
     d = normalize_dim(op_name, dim, x.ndim)
-    if x.ndim == 0:
-        values = x.clone() if not keepdim else x.reshape(1)
-        return result(values, Tensor._wrap(np.zeros(values.shape, np.int64)))
+    if x.ndim == 0:  # one element, its own max (median...) at index 0; keepdim keeps 0 dimensions, as in PyTorch
+        return result(x.clone(), Tensor._wrap(np.zeros((), np.int64)))
     if x.shape[d] == 0:
         _check_nonempty_extremum(op_name, x.shape, (d,))
-    indices = np.expand_dims(along.arg(x.data, axis=d), d)
+    indices = np.expand_dims(along.arg(x.data, axis=d), d).astype(np.int64, copy=False)
     values = along.apply(x, d, keepdim, indices)
     return result(values, Tensor._wrap(indices if keepdim else indices.squeeze(d)))
 
@@ -357,6 +361,30 @@ def std(
 ) -> Tensor:  # fmt: skip
     """√var(x); correction=1 by default, as PyTorch. A constant sample has gradient 0 (not nan), as PyTorch."""
     return StdFromVar.apply(var(x, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims))
+
+
+@op(method=False)
+def var_mean(
+    x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None,
+    axis: Any = None, keepdims: Any = None,
+) -> tuple[Tensor, Tensor]:  # fmt: skip
+    """(var(x), mean(x)) over the same dims, as torch.var_mean: a tuple of two tensors, each with its gradient."""
+    if isinstance(dim, bool):  # var_mean(x, True): PyTorch's (input, unbiased) form
+        dim, unbiased = None, dim
+    variance = var(x, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
+    return variance, mean(x, dim, keepdim, axis=axis, keepdims=keepdims)
+
+
+@op(method=False)
+def std_mean(
+    x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None,
+    axis: Any = None, keepdims: Any = None,
+) -> tuple[Tensor, Tensor]:  # fmt: skip
+    """(std(x), mean(x)) over the same dims, as torch.std_mean: a tuple of two tensors, each with its gradient."""
+    if isinstance(dim, bool):  # std_mean(x, True): PyTorch's (input, unbiased) form
+        dim, unbiased = None, dim
+    deviation = std(x, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
+    return deviation, mean(x, dim, keepdim, axis=axis, keepdims=keepdims)
 
 
 def _single_dim(op_name: str, x: Tensor, dim: Any, axis: Any) -> int:
@@ -513,3 +541,364 @@ def argmax(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, 
 def argmin(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
     """Index of the smallest value (of the flattened tensor without dim); no gradient."""
     return _arg("argmin", np.argmin, x, dim, keepdim, axis, keepdims)
+
+
+# ----- all and any (no gradient) -----------------------------------------------------------------------------
+
+
+def _logical(op_name: str, reduce: Any, x: Any, dim: Any, keepdim: bool, axis: Any, keepdims: Any) -> Tensor:
+    x = as_tensor(x)
+    out = reduce(x.data, axis=_dims(op_name, x, dim, axis), keepdims=_keep(op_name, keepdim, keepdims))
+    # bool, except that uint8 gives uint8: an old convention PyTorch keeps
+    return Tensor._wrap(np.asarray(out, np.uint8 if x.data.dtype == np.uint8 else np.bool_))
+
+
+@op()
+def all(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
+    """True where every element over `dim` (all of them by default) is nonzero, as a bool tensor (no gradient)."""
+    return _logical("all", np.all, x, dim, keepdim, axis, keepdims)
+
+
+@op()
+def any(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
+    """True where some element over `dim` (all of them by default) is nonzero, as a bool tensor (no gradient)."""
+    return _logical("any", np.any, x, dim, keepdim, axis, keepdims)
+
+
+# ----- products and running sums ------------------------------------------------------------------------------
+
+
+class Prod(Reduction):
+    """d(Π x)/dxᵢ = Π_{j≠i} xⱼ, the product of the others (not out / xᵢ, which is 0/0 where xᵢ = 0)"""
+
+    symbol = "prod"
+
+    def forward(ctx, x, dim, keepdim):
+        ctx.remember(x, None if dim is None else (dim,), keepdim)
+        ctx.save_for_backward(x)
+        return x.prod(axis=dim, keepdims=keepdim)
+
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        if ctx.dim is None:  # the product of everything: of the others in the flattened tensor
+            others = _product_of_others(x.reshape(-1), 0).reshape(ctx.in_shape)
+        else:
+            others = _product_of_others(x, ctx.dim[0])
+        return (grad.reshape(ctx.kept) * others,)
+
+
+def _product_of_others(x: Any, dim: int) -> Any:
+    """Π_{j≠i} xⱼ along dim, for every i: exact where x has zeros (one zero: the others' product; two: 0)."""
+    if isinstance(x, Tensor):
+        # create_graph: written as a product itself (row i holds x with xᵢ replaced by 1), so that its gradient is
+        # this rule again. n² values per slice, for second derivatives only.
+        n = x.shape[dim]
+        rows = x.unsqueeze(dim).expand(*x.shape[:dim], n, n, *x.shape[dim + 1 :])
+        diagonal = np.eye(n, dtype=bool).reshape((n, n) + (1,) * (x.ndim - dim - 1))
+        return prod(where(diagonal, 1.0, rows), dim + 1)
+    # The product of the elements before i times the product of those after it: two running products.
+    a = np.moveaxis(x, dim, -1)
+    before, after = np.ones_like(a), np.ones_like(a)
+    np.cumprod(a[..., :-1], axis=-1, out=before[..., 1:])
+    after[..., :-1] = np.cumprod(a[..., :0:-1], axis=-1)[..., ::-1]
+    return np.moveaxis(before * after, -1, dim)
+
+
+@op()
+def prod(x: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """Π over one `dim` (all elements by default); bool and integer tensors multiply to int64, as in PyTorch.
+    The gradient is the product of the other elements, also where some of them are 0."""
+    x = as_tensor(x)
+    if dtype is not None:
+        x = x.to(to_dtype("prod", dtype))
+    elif x.data.dtype.kind in "biu" and x.data.dtype != np.int64:
+        x = Tensor._wrap(x.data.astype(np.int64))
+    if isinstance(dim, tuple | list):
+        raise TypeError(f"prod: takes one dim (an int) or none for all elements, as in PyTorch; got {dim!r}")
+    d = None if dim is None or x.ndim == 0 else normalize_dim("prod", dim, x.ndim)
+    return Prod.apply(x, d, bool(keepdim))
+
+
+class Cumsum(Function):
+    """d(cumsum x)ᵢ/dxⱼ = 1 for j <= i: the gradient is grad's running sum taken from the end"""
+
+    symbol = "cumsum"
+
+    @property
+    def label(self) -> str:
+        return call_label(self.symbol, dim=self.dim)
+
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        return np.cumsum(x, axis=dim) if x.ndim else x.copy()
+
+    def backward(ctx, grad):
+        if grad.ndim == 0:
+            return (grad,)
+        backwards = (slice(None),) * ctx.dim + (slice(None, None, -1),)  # [..., ::-1] along dim
+        return (Cumsum.call(grad[backwards], ctx.dim)[backwards],)
+
+
+@op(inplace="cumsum_")
+def cumsum(x: Any, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running sums along dim: out[i] = x[0] + ... + x[i]; bool and integer tensors give int64, as in PyTorch."""
+    x = as_tensor(x)
+    if dtype is not None:
+        x = x.to(to_dtype("cumsum", dtype))
+    elif x.data.dtype.kind in "biu" and x.data.dtype != np.int64:
+        x = Tensor._wrap(x.data.astype(np.int64))
+    return Cumsum.apply(x, normalize_dim("cumsum", dim, x.ndim))
+
+
+# ----- norms ---------------------------------------------------------------------------------------------------
+
+
+class Norm(Reduction):
+    """d‖x‖ₚ/dxᵢ = sign(xᵢ)·|xᵢ|^(p-1) / ‖x‖ₚ^(p-1):  x/‖x‖ for p = 2, sign(x) for p = 1  (0 where ‖x‖ = 0, as torch)"""
+
+    symbol = "norm"
+
+    @property
+    def label(self) -> str:
+        return call_label(self.symbol, p=self.p if self.p != 2 else None, dim=self.dim, keepdim=self.keepdim)
+
+    def forward(ctx, x, p, dims, keepdim):
+        ctx.remember(x, dims, keepdim)
+        ctx.p = p
+        size = np.abs(x)
+        if p == math.inf:
+            out = size.max(axis=dims, keepdims=keepdim)
+        elif p == -math.inf:
+            out = size.min(axis=dims, keepdims=keepdim)
+        elif p == 0:
+            out = (x != 0).sum(axis=dims, keepdims=keepdim).astype(x.dtype)  # how many elements are nonzero
+        elif p == 1:
+            out = size.sum(axis=dims, keepdims=keepdim)
+        elif p == 2:
+            out = np.sqrt((x * x).sum(axis=dims, keepdims=keepdim))
+        else:
+            with np.errstate(divide="ignore"):  # a negative p with a zero element: 0 ** p = inf, the norm is 0
+                out = (size**p).sum(axis=dims, keepdims=keepdim) ** (1 / p)
+        ctx.save_for_backward(x, out)
+        return out
+
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        p = ctx.p
+        if p == 0:
+            return (zero_gradient(x),)  # a count of nonzero elements is a step
+        grad, norm = grad.reshape(ctx.kept), out.reshape(ctx.kept)
+        if p == 1:
+            return (grad * Sign.call(x),)
+        x_data, norm_data = _array(x), _array(norm)  # which elements count: decided on values, not differentiated
+        if math.isinf(p):  # the largest (smallest) |xᵢ|: ties share the gradient, as in PyTorch
+            hits = (np.abs(x_data) == norm_data) | np.isnan(x_data)
+            return (Sign.call(x) * grad * (hits / hits.sum(axis=ctx.dim, keepdims=True)).astype(x_data.dtype),)
+        zero = (norm_data == 0).astype(x_data.dtype)  # where the norm is 0 the gradient is 0, as in PyTorch
+        if p == 2:
+            return (x * (grad * (1 - zero) / (norm + zero)),)
+        x_zero = (x_data == 0).astype(x_data.dtype)  # |0| ** (p-1) is inf for p < 1: sign(0) = 0 decides there
+        slope = Sign.call(x) * (Abs.call(x) + x_zero) ** (p - 1)
+        return (slope * (grad * (1 - zero) / (norm + zero) ** (p - 1)),)
+
+
+def _array(value: Any) -> np.ndarray:
+    return value.data if isinstance(value, Tensor) else value
+
+
+@op()
+def norm(x: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    """The vector p-norm (Σ|xᵢ|ᵖ)^(1/p) over `dim` (all elements by default), as torch.norm: p=2 or 'fro' is
+    the Euclidean length, 1 the sum of |xᵢ|, inf the largest |xᵢ|, -inf the smallest, 0 the count of nonzeros."""
+    x = as_tensor(x)
+    if x.data.dtype.kind != "f":
+        raise DtypeError(
+            f"norm: expects a float tensor, got {x.dtype} (shape {x.shape}), as in PyTorch; convert it first "
+            "(x.float())"
+        )
+    if dtype is not None:
+        target = to_dtype("norm", dtype)
+        if target.kind != "f" or target.itemsize < x.data.dtype.itemsize:
+            raise DtypeError(
+                f"norm: dtype={target} would narrow the {x.dtype} input (as PyTorch, it must be a float dtype at "
+                f"least as wide); leave dtype out, or convert the input first (x.to({target}))"
+            )
+        x = x.to(target)
+    if p is None or p == "fro":
+        if p == "fro" and isinstance(dim, tuple | list) and len(dim) > 2:
+            raise DimError(f"norm: p='fro' takes at most 2 dims, got dim={tuple(dim)}; for more, use p=2")
+        p = 2
+    elif isinstance(p, str):
+        raise ValueError(
+            f"norm: p={p!r} is not supported: dagrad computes vector norms (p a number, inf, -inf, or 'fro'); "
+            "the nuclear norm ('nuc') needs singular values, which dagrad does not compute"
+        )
+    elif not isinstance(p, int | float | np.number) or isinstance(p, bool):
+        raise TypeError(f"norm: p must be a number, inf, -inf or 'fro', got {p!r}")
+    dims = normalize_dims("norm", dim, x.ndim)
+    if math.isinf(p) and x.data.size == 0:
+        _check_nonempty_extremum("norm", x.shape, dims)  # the largest |x| of nothing does not exist
+    return Norm.apply(x, float(p), dims, bool(keepdim))
+
+
+# ----- sorting and order statistics ----------------------------------------------------------------------------
+
+# What sort, topk, median(dim=...) and mode return, as torch.return_types: unpack them or read .values / .indices.
+SortResult = export(namedtuple("sort", ["values", "indices"]), "SortResult")
+TopkResult = export(namedtuple("topk", ["values", "indices"]), "TopkResult")
+MedianResult = export(namedtuple("median", ["values", "indices"]), "MedianResult")
+ModeResult = export(namedtuple("mode", ["values", "indices"]), "ModeResult")
+
+
+def _stable_argsort(a: np.ndarray, axis: int, descending: bool) -> np.ndarray:
+    """The indices that sort `a` along axis, equal values keeping their order; NaN counts as the largest."""
+    if not descending:
+        return np.argsort(a, axis=axis, kind="stable").astype(np.int64, copy=False)
+    # descending and still stable: sort the reversed array, then read that order backwards
+    n = a.shape[axis]
+    return (n - 1 - np.flip(np.argsort(np.flip(a, axis), axis=axis, kind="stable"), axis)).astype(np.int64)
+
+
+class Sort(GatherAlong):
+    """d(x sorted)/dx: each sorted value's gradient goes back to the position it came from (its index)"""
+
+    symbol = "sort"
+
+
+class Topk(GatherAlong):
+    """d(k largest of x)/dx: each selected value's gradient goes back to its position; the others get 0"""
+
+    symbol = "topk"
+
+
+@op()
+def sort(x: Any, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:
+    """(values, indices) of x sorted along dim, ascending unless descending=True (engine.SortResult, as torch.sort).
+
+    NaN counts as the largest value, as in PyTorch. dagrad's sort is always stable: equal values keep their order.
+    PyTorch's is with stable=True; without it PyTorch may order ties otherwise (the same values, other indices)."""
+    x = as_tensor(x)
+    if x.ndim == 0:
+        return SortResult(x.clone(), Tensor._wrap(np.zeros((), np.int64)))
+    d = normalize_dim("sort", dim, x.ndim)
+    indices = _stable_argsort(x.data, d, bool(descending))
+    return SortResult(Sort.apply(x, indices, d), Tensor._wrap(indices.copy()))
+
+
+@op()
+def argsort(x: Any, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
+    """The indices that sort x along dim (int64, no gradient): sort(x, dim, descending).indices."""
+    x = as_tensor(x)
+    if x.ndim == 0:
+        return Tensor._wrap(np.zeros((), np.int64))
+    return Tensor._wrap(_stable_argsort(x.data, normalize_dim("argsort", dim, x.ndim), bool(descending)))
+
+
+@op()
+def topk(x: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+    """(values, indices) of the k largest elements along dim (the k smallest with largest=False), as torch.topk.
+
+    They always come sorted, largest first (smallest first with largest=False), and equal values in their order in
+    x; PyTorch's order of ties (and with sorted=False, of everything) is its implementation's."""
+    x = as_tensor(x)
+    d = normalize_dim("topk", dim, x.ndim)
+    n = x.shape[d] if x.ndim else 1
+    if not isinstance(k, int | np.integer) or isinstance(k, bool) or not 0 <= k <= n:
+        raise ShapeError(
+            f"topk: k={k!r} is out of range for dimension {d} of size {n} (shape {x.shape}); k must be an int "
+            f"from 0 to {n}"
+        )
+    if x.ndim == 0:  # as PyTorch: the value itself
+        return TopkResult(x.clone(), Tensor._wrap(np.zeros((), np.int64)))
+    indices = np.take(_stable_argsort(x.data, d, descending=bool(largest)), np.arange(k), axis=d)
+    return TopkResult(Topk.apply(x, indices, d), Tensor._wrap(indices.copy()))
+
+
+def _lower_median(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> Any:
+    """The middle of x's sorted elements, the lower of the two middle ones for an even count; NaN if x has a NaN."""
+    flat = x.reshape(-1)
+    if flat.dtype.kind == "f" and (flat.size == 0 or np.isnan(flat).any()):
+        return np.array(np.nan, flat.dtype)  # the median of nothing is NaN too, as in PyTorch
+    if flat.size == 0:
+        raise ShapeError(f"median: an empty {x.dtype} tensor has no median (a float one gives NaN)")
+    middle = (flat.size - 1) // 2
+    return np.partition(flat, middle)[middle]
+
+
+class Median(Amax):
+    """d median(x)/dx = 1/k at each of the k elements equal to the median, 0 elsewhere (ties share, as torch.median)"""
+
+    symbol = "median"
+    reduce = staticmethod(_lower_median)
+
+    def backward(ctx, grad):
+        x, out = (_array(v) for v in ctx.saved_tensors)
+        hits = (x == out) | (np.isnan(x) & np.isnan(out))  # a NaN median: shared among the NaNs, as PyTorch
+        return (grad * (hits / hits.sum()).astype(x.dtype),)
+
+
+def _median_indices(a: np.ndarray, axis: int) -> np.ndarray:
+    """Where each slice's lower median sits: that of a stable sort; where the slice has a NaN, its first NaN."""
+    n = a.shape[axis]
+    middle = np.take(np.argsort(a, axis=axis, kind="stable"), (n - 1) // 2, axis=axis)
+    if a.dtype.kind == "f":
+        nan = np.isnan(a)
+        middle = np.where(nan.any(axis=axis), np.argmax(nan, axis=axis), middle)
+    return middle
+
+
+class MedianAlong(MaxAlong):
+    """d(median along dim)/dx = 1 at the index median(dim) returns, 0 elsewhere"""
+
+    symbol = "median"
+    arg = staticmethod(_median_indices)
+
+
+def _mode_indices(a: np.ndarray, axis: int) -> np.ndarray:
+    """Where each slice's mode sits: the most frequent value (the smallest of them on a tie of counts), at its
+    last occurrence, as PyTorch."""
+    moved = np.moveaxis(a, axis, -1)
+    rows = moved.reshape(-1, moved.shape[-1])
+    picked = np.empty(len(rows), np.int64)
+    for r, row in enumerate(rows):
+        values, counts = np.unique(row, return_counts=True)  # sorted values: argmax picks the smallest mode
+        mode = values[np.argmax(counts)]
+        same = np.isnan(row) if row.dtype.kind == "f" and np.isnan(mode) else row == mode
+        picked[r] = len(row) - 1 - np.argmax(same[::-1])
+    return picked.reshape(moved.shape[:-1])
+
+
+class ModeAlong(MaxAlong):
+    """d(mode along dim)/dx = 1 at the index mode(dim) returns, 0 elsewhere"""
+
+    symbol = "mode"
+    arg = staticmethod(_mode_indices)
+
+
+def _order_statistic_input(op_name: str, x: Any) -> Tensor:
+    x = as_tensor(x)
+    if x.data.dtype.kind == "b":
+        raise DtypeError(
+            f"{op_name}: not defined for a bool tensor (shape {x.shape}), as in PyTorch; convert it first (x.long())"
+        )
+    return x
+
+
+@op()
+def median(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    """median(x): the middle value of all elements, the lower of the two middle ones for an even count (as PyTorch),
+    a 0-d tensor whose gradient ties share. median(x, dim): (values, indices) along dim (engine.MedianResult), the
+    gradient going to the index. A slice with a NaN has median NaN."""
+    x = _order_statistic_input("median", x)
+    if dim is None:
+        if keepdim:
+            raise TypeError("median: keepdim= needs dim=; median() of the whole tensor has no dimension left")
+        return Median.apply(x, None, False)
+    return _picked_along("median", MedianAlong, MedianResult, x, dim, bool(keepdim))
+
+
+@op()
+def mode(x: Any, dim: int = -1, keepdim: bool = False) -> Any:
+    """(values, indices) of the most frequent value along dim (the last by default), as torch.mode
+    (engine.ModeResult): on a tie of counts the smallest value, at its last occurrence; the gradient goes there."""
+    return _picked_along("mode", ModeAlong, ModeResult, as_tensor(x), dim, bool(keepdim))

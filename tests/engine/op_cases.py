@@ -92,6 +92,25 @@ UNARY = [
     Unary("clone", engine.clone, torch.clone),
 ]
 
+# Everyday math (issue 19): rsqrt, and the rounding steps, whose gradient is 0 between the jumps listed as kinks.
+_INTEGERS = tuple(float(k) for k in range(-4, 5))
+UNARY += [
+    Unary("rsqrt", engine.rsqrt, torch.rsqrt, 0.1, 5.0),
+    Unary("rsqrt_method", lambda x: x.rsqrt(), lambda x: x.rsqrt(), 0.1, 5.0),
+    Unary("floor", engine.floor, torch.floor, kinks=_INTEGERS),
+    Unary("ceil", lambda x: x.ceil(), torch.ceil, kinks=_INTEGERS),
+    Unary("trunc", engine.trunc, torch.trunc, kinks=_INTEGERS),
+    Unary("round", engine.round, torch.round, kinks=tuple(k + 0.5 for k in _INTEGERS)),
+    Unary(
+        "round_decimals",
+        lambda x: x.round(decimals=1),
+        lambda x: x.round(decimals=1),
+        -1.0,
+        1.0,
+        kinks=tuple(k / 10 + 0.05 for k in range(-10, 10)),
+    ),
+]
+
 BINARY = [
     Binary("add", lambda x, y: x + y, lambda x, y: x + y),
     Binary("sub", lambda x, y: x - y, lambda x, y: x - y),
@@ -121,4 +140,16 @@ BINARY = [
     Binary("add_method", engine.add, torch.add),
     Binary("sub_function", engine.sub, torch.sub),
     Binary("mul_function", engine.mul, torch.mul),
+]
+
+# lerp: a number as weight (each side of 0.5, where the formula switches ends) and a tensor weight (then it has a
+# gradient too).
+BINARY += [
+    Binary("lerp", lambda x, y: engine.lerp(x, y, 0.3), lambda x, y: torch.lerp(x, y, 0.3)),
+    Binary("lerp_far_weight", lambda x, y: x.lerp(y, 0.8), lambda x, y: x.lerp(y, 0.8)),
+    Binary(
+        "lerp_tensor_weight",
+        lambda x, y: engine.lerp(x, y, y.sigmoid()),
+        lambda x, y: torch.lerp(x, y, y.sigmoid()),
+    ),
 ]

@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 import engine
 from tests.conftest import LONG_RUN
 from tests.engine.op_cases import BINARY, UNARY
+from tests.engine.torch_compare import as_numpy
 
 MAX_SIZE = 64  # bigger values are reduced first: keeps each program fast
 MAX_STEPS = 12 if LONG_RUN else 8
@@ -363,7 +364,7 @@ def _broadcastable(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
 
 def assert_same(mine: Any, theirs: Any, what: str, trace: list[str]) -> None:
     mine = np.asarray(mine.data if isinstance(mine, engine.Tensor) else mine)
-    theirs = theirs.detach().numpy() if isinstance(theirs, torch.Tensor) else np.asarray(theirs)
+    theirs = as_numpy(theirs) if isinstance(theirs, torch.Tensor) else np.asarray(theirs)  # a ZeroTensor too
     context = f"{what} after program: {' -> '.join(trace)}"
     assert mine.shape == theirs.shape, f"{context}: shape {mine.shape} != torch's {theirs.shape}"
     assert mine.dtype == theirs.dtype, f"{context}: dtype {mine.dtype} != torch's {theirs.dtype}"
