@@ -1,5 +1,5 @@
-"""Indexing and shape ops PyTorch users expect (issue 19, part 3) against PyTorch in float64: repeat,
-repeat_interleave, flip, roll, split, chunk, narrow, movedim.
+"""Indexing and shape ops PyTorch users expect (issue 19, part 3) against PyTorch in float64: gather, scatter,
+scatter_add, masked_fill, tril/triu, repeat, repeat_interleave, flip, roll, split, chunk, narrow, movedim.
 
 Forward values, dtypes, gradients and second derivatives; the views split/chunk/narrow follow their base's
 in-place changes; bad input raises an error naming the op and what to do.
@@ -10,6 +10,7 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import engine
 from tests.engine.torch_compare import arrays, assert_close, compare, compare_second_order, shapes
@@ -27,6 +28,189 @@ def _same_pieces(mine, theirs):
 
 def _cat_pieces(out, dim, library):
     return library.cat(_pieces(out), dim) if out else library.zeros(0)
+
+
+# ----- gather ------------------------------------------------------------------------------------------
+
+
+@st.composite
+def along(draw, larger_along_dim=True):
+    """An input shape, a dim, and an index shape that PyTorch accepts along it (no larger outside dim)."""
+    shape = draw(shapes(min_dims=1, max_dims=3))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    top = 4 if larger_along_dim else None
+    index_shape = tuple(draw(st.integers(0, top if top and d == dim % len(shape) else n)) for d, n in enumerate(shape))
+    return shape, dim, index_shape
+
+
+@given(st.data())
+def test_gather_matches_torch(data):
+    shape, dim, index_shape = data.draw(along())
+    x = data.draw(arrays(shape))
+    index = data.draw(hnp.arrays(np.int64, index_shape, elements=st.integers(0, shape[dim] - 1)))  # repeats too
+    compare(lambda t, i: t.gather(dim, i), lambda t, i: t.gather(dim, i), x, index)
+    compare(lambda t, i: engine.gather(t, dim, index=i), lambda t, i: torch.gather(t, dim, index=i), x, index)
+    compare_second_order(lambda t, i: t.gather(dim, i) ** 3, lambda t, i: t.gather(dim, i) ** 3, x, index)
+
+
+def test_gather_reads_a_0d_tensor_as_1d_as_torch():
+    compare(lambda t, i: t.gather(0, i), lambda t, i: t.gather(0, i), np.array(5.0), np.array([0, 0]))
+    compare(lambda t, i: t.gather(0, i), lambda t, i: t.gather(0, i), np.array(5.0), np.array(0))
+    compare(lambda t, i: t.gather(0, i), lambda t, i: t.gather(0, i), np.array([1.0, 2.0]), np.array(1))
+
+
+def test_gather_of_an_empty_index_is_empty():
+    x = np.arange(6.0).reshape(2, 3)
+    compare(lambda t, i: t.gather(0, i), lambda t, i: t.gather(0, i), x, np.zeros((0, 7), np.int64))
+
+
+def test_gather_takes_int32_indices_and_keeps_integer_dtypes():
+    index = np.array([[1, 0], [0, 0]], np.int32)
+    for x in (np.arange(6).reshape(2, 3), np.arange(6.0, dtype=np.float32).reshape(2, 3), np.eye(2, 3, dtype=bool)):
+        compare(lambda t, i: t.gather(1, i), lambda t, i: t.gather(1, i), x, index)
+
+
+# ----- scatter, scatter_add ------------------------------------------------------------------------
+
+
+def _distinct_index(seed, shape, dim, index_shape):
+    """An index along dim whose values never repeat within a line along dim (scatter's result is then defined)."""
+    rng = np.random.default_rng(seed)
+    lines = np.moveaxis(np.broadcast_to(np.arange(shape[dim]), (*np.delete(shape, dim), shape[dim])), -1, dim)
+    index = rng.permuted(lines, axis=dim)
+    return np.ascontiguousarray(index[tuple(slice(n) for n in index_shape)])
+
+
+@st.composite
+def scatter_case(draw, distinct):
+    shape, dim, index_shape = draw(along(larger_along_dim=False))
+    dim %= len(shape)
+    if distinct:
+        index = _distinct_index(draw(st.integers(0, 2**32 - 1)), shape, dim, index_shape)
+    else:
+        index = draw(hnp.arrays(np.int64, index_shape, elements=st.integers(0, shape[dim] - 1)))
+    src_shape = tuple(n + draw(st.integers(0, 1)) for n in index_shape)  # src may be larger than the index
+    return draw(arrays(shape)), dim, index, draw(arrays(src_shape))
+
+
+def _read(src, index):
+    """The part of src that scatter reads (torch's backward fails on a larger src that requires grad)."""
+    return src[tuple(slice(n) for n in index.shape)]
+
+
+@given(scatter_case(distinct=True))
+def test_scatter_without_repeated_indices_matches_torch(case):
+    x, dim, index, src = case
+    compare(lambda t, i, s: t.scatter(dim, i, s), lambda t, i, s: t.scatter(dim, i, _read(s, i)), x, index, src)
+    compare(lambda t, i, s: engine.scatter(t, dim, i, src=s), lambda t, i, s: torch.scatter(t, dim, i, src=s),
+            x, index, _read(src, index))  # fmt: skip
+    compare(lambda t, i: t.scatter(dim, i, 2.5), lambda t, i: t.scatter(dim, i, 2.5), x, index)
+    compare(lambda t, i: t.scatter(dim, i, value=-1), lambda t, i: t.scatter(dim, i, value=-1), x, index)
+    compare(lambda t, i, s: (t * 1).scatter_(dim, i, s), lambda t, i, s: (t * 1).scatter_(dim, i, _read(s, i)),
+            x, index, src)  # fmt: skip
+    compare_second_order(lambda t, i, s: t.scatter(dim, i, s * s) ** 2,
+                         lambda t, i, s: t.scatter(dim, i, _read(s, i) ** 2) ** 2, x, index, src)  # fmt: skip
+
+
+@given(scatter_case(distinct=False))
+def test_scatter_add_with_repeated_indices_matches_torch(case):
+    x, dim, index, src = case
+    compare(lambda t, i, s: t.scatter_add(dim, i, s), lambda t, i, s: t.scatter_add(dim, i, _read(s, i)),
+            x, index, src)  # fmt: skip
+    compare(lambda t, i, s: engine.scatter_add(t, dim, i, s), lambda t, i, s: torch.scatter_add(t, dim, i, s),
+            x, index, _read(src, index))  # fmt: skip
+    compare(lambda t, i, s: (t * 1).scatter_add_(dim, i, s), lambda t, i, s: (t * 1).scatter_add_(dim, i, _read(s, i)),
+            x, index, src)  # fmt: skip
+    compare_second_order(lambda t, i, s: t.scatter_add(dim, i, s * t.sum()) ** 2,
+                         lambda t, i, s: t.scatter_add(dim, i, _read(s, i) * t.sum()) ** 2, x, index, src)  # fmt: skip
+
+
+def test_scatter_add_accumulates_repeats_and_gradients_reach_every_src_element():
+    x, index, src = np.zeros(3), np.array([1, 1, 1, 0]), np.array([1.0, 2.0, 3.0, 4.0])
+    compare(lambda t, i, s: t.scatter_add(0, i, s), lambda t, i, s: t.scatter_add(0, i, s), x, index, src)
+    out = engine.zeros(3, dtype="float64").scatter_add(0, engine.tensor(index), engine.tensor(src))
+    np.testing.assert_array_equal(out.data, [4.0, 6.0, 0.0])
+
+
+def test_scatter_only_src_requires_grad_and_0d_cases():
+    index = np.array([[0], [1]])
+    compare(lambda i, s: engine.zeros(2, 2, dtype="float64").scatter(0, i, s),
+            lambda i, s: torch.zeros(2, 2, dtype=torch.float64).scatter(0, i, s), index, np.ones((2, 1)))  # fmt: skip
+    compare(lambda t, i, s: t.scatter(0, i, s), lambda t, i, s: t.scatter(0, i, s), np.array(1.0), np.array(0),
+            np.array(5.0))  # fmt: skip
+    compare(lambda t, i, s: t.scatter_add(0, i, s), lambda t, i, s: t.scatter_add(0, i, s), np.array(1.0),
+            np.array(0), np.array(5.0))  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.float32, np.bool_])
+def test_scatter_keeps_the_input_dtype_and_casts_a_value(dtype):
+    x, index = np.zeros((2, 3), dtype), np.array([[1, 0, 2]])
+    src = np.ones((1, 3), dtype)
+    compare(lambda t, i: t.scatter(1, i, 1.7 if dtype != np.bool_ else True),
+            lambda t, i: t.scatter(1, i, 1.7 if dtype != np.bool_ else True), x, index)  # fmt: skip
+    compare(lambda t, i, s: t.scatter_add(1, i, s), lambda t, i, s: t.scatter_add(1, i, s), x, index, src)
+
+
+# ----- masked_fill -----------------------------------------------------------------------------------
+
+
+@given(st.data())
+def test_masked_fill_matches_torch(data):
+    shape, mask_shape = data.draw(
+        hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3).map(lambda r: r.input_shapes)
+    )
+    x = data.draw(arrays(shape))
+    mask = data.draw(hnp.arrays(bool, mask_shape))
+    value = data.draw(arrays(()))
+    compare(lambda t, m: t.masked_fill(m, 2.5), lambda t, m: t.masked_fill(m, 2.5), x, mask)
+    compare(lambda t, m, v: t.masked_fill(m, v), lambda t, m, v: t.masked_fill(m, v), x, mask, value)
+    compare(lambda t, m, v: engine.masked_fill(t, mask=m, value=v), lambda t, m, v: torch.masked_fill(t, m, v),
+            x, mask, value)  # fmt: skip
+    compare_second_order(lambda t, m, v: t.masked_fill(m, v * v) ** 2, lambda t, m, v: t.masked_fill(m, v * v) ** 2,
+                         x, mask, value)  # fmt: skip
+    if np.broadcast_shapes(shape, mask_shape) == shape:  # in place the result keeps the input's shape
+        compare(lambda t, m, v: (t * 1).masked_fill_(m, v), lambda t, m, v: (t * 1).masked_fill_(m, v), x, mask, value)
+
+
+def test_masked_fill_gradient_goes_to_the_input_where_unmasked_and_to_the_value_from_every_filled_place():
+    x = engine.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    value = engine.tensor(2.0, requires_grad=True)
+    x.masked_fill(engine.tensor([True, False, True]), value).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0.0, 1.0, 0.0], [0.0, 1.0, 0.0]])
+    assert value.grad.item() == 4.0
+
+
+def test_masked_fill_keeps_the_input_dtype():
+    mask = np.array([True, False, True])
+    compare(lambda t, m: t.masked_fill(m, 2.7), lambda t, m: t.masked_fill(m, 2.7), np.arange(3), mask)
+    compare(lambda t, m: t.masked_fill(m, 0), lambda t, m: t.masked_fill(m, 0), np.ones(3, bool), mask)
+    f64 = np.array(2.0)  # a float64 value into a float32 input: float32 out, the value's gradient in float64
+    compare(lambda t, m, v: t.masked_fill(m, v), lambda t, m, v: t.masked_fill(m, v), np.ones(3, np.float32), mask,
+            f64, rtol=1e-6)  # fmt: skip
+
+
+# ----- tril, triu ------------------------------------------------------------------------------------
+
+
+@given(st.data())
+def test_tril_and_triu_match_torch(data):
+    x = data.draw(arrays(shapes(min_dims=2, max_dims=3)))
+    k = data.draw(st.integers(-4, 4))
+    compare(lambda t: t.tril(k), lambda t: t.tril(k), x)
+    compare(lambda t: t.triu(k), lambda t: t.triu(k), x)
+    compare(lambda t: engine.tril(t, diagonal=k), lambda t: torch.tril(t, diagonal=k), x)
+    compare(lambda t: engine.triu(t, diagonal=k), lambda t: torch.triu(t, diagonal=k), x)
+    compare(lambda t: (t * 1).tril_(k), lambda t: (t * 1).tril_(k), x)
+    compare(lambda t: (t * 1).triu_(diagonal=k), lambda t: (t * 1).triu_(diagonal=k), x)
+    compare_second_order(lambda t: t.tril(k) ** 3, lambda t: t.tril(k) ** 3, x)
+    compare_second_order(lambda t: t.triu(k) ** 3, lambda t: t.triu(k) ** 3, x)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.bool_, np.float32])
+def test_tril_triu_keep_the_dtype(dtype):
+    x = np.ones((3, 3), dtype)
+    compare(lambda t: t.tril(-1), lambda t: t.tril(-1), x)
+    compare(lambda t: t.triu(1), lambda t: t.triu(1), x)
 
 
 # ----- repeat, repeat_interleave, flip, roll -----------------------------------------------------
@@ -232,7 +416,14 @@ def test_split_and_chunk_pieces_are_views_and_their_gradients_reach_the_right_pl
 
 def test_labels_and_rules():
     x = engine.tensor(np.ones((2, 3)), requires_grad=True)
+    index = engine.tensor([[0, 1, 0]])
     cases = {
+        "gather(dim=0)": x.gather(0, index),
+        "scatter(dim=0)": x.scatter(0, index, 1.0),
+        "scatter_add(dim=0)": x.scatter_add(0, index, x),
+        "masked_fill": x.masked_fill(engine.tensor([True, False, True]), 0.0),
+        "tril(-1)": x.tril(-1),
+        "triu": x.triu(),
         "flip(0)": x.flip(0),
         "roll(1, dims=1)": x.roll(1, 1),
         "repeat(2, 1)": x.repeat(2, 1),
@@ -261,6 +452,40 @@ def i(*values, dtype=np.int64):
 
 # (call, exception type, every fragment the message must contain)
 ERRORS = {
+    "gather index dtype": (lambda: x().gather(0, i([1], dtype=np.int8)), TypeError,
+                           ["gather", "int64", "int8", "index.long()"]),
+    "gather float index": (lambda: x().gather(0, engine.tensor([[1.0]])), TypeError, ["gather", "int64", "float32"]),
+    "gather out of bounds": (lambda: x().gather(0, i([2])), IndexError,
+                             ["gather", "index 2", "dimension 0 with size 2", "(2, 3)"]),
+    "gather negative": (lambda: x().gather(1, i([-1])), IndexError, ["gather", "index -1", "negative"]),
+    "gather ndim": (lambda: x().gather(0, i(1)), RuntimeError, ["gather", "1 dimensions", "(2, 3)", "unsqueeze"]),
+    "gather larger": (lambda: x().gather(0, i([1, 0, 0, 0])), RuntimeError,
+                      ["gather", "(1, 4)", "larger than input (2, 3) in dimension 1", "outside dimension 0"]),
+    "gather dim": (lambda: x().gather(2, i([1])), IndexError, ["gather", "dimension 2", "out of range"]),
+    "gather sparse": (lambda: x().gather(0, i([1]), sparse_grad=True), ValueError, ["gather", "sparse"]),
+    "scatter src dtype": (lambda: x().scatter(0, i([1]), engine.ones(1, 1)), TypeError,
+                          ["scatter", "float32", "float64", "same dtype"]),
+    "scatter src smaller": (lambda: x().scatter(0, i([1, 0]), engine.ones(1, 1, dtype="float64")), RuntimeError,
+                            ["scatter", "(1, 2)", "larger than src (1, 1) in dimension 1"]),
+    "scatter out of bounds": (lambda: x().scatter(1, i([3]), 1.0), IndexError, ["scatter", "index 3", "size 3"]),
+    "scatter src and value": (lambda: x().scatter(0, i([1]), src=x(), value=1.0), TypeError, ["scatter", "not both"]),
+    "scatter tensor value": (lambda: x().scatter(0, i([1]), value=engine.tensor(1.0)), TypeError,
+                             ["scatter", "value must be a number", "src"]),
+    "scatter reduce": (lambda: x().scatter(0, i([1]), 1.0, reduce="add"), ValueError, ["scatter", "scatter_add"]),
+    "scatter index dtype": (lambda: x().scatter(0, i([1], dtype=np.int16), 1.0), TypeError, ["scatter", "int64"]),
+    "scatter_add number": (lambda: x().scatter_add(0, i([1]), 1.0), TypeError, ["scatter_add", "tensor"]),
+    "scatter_add dtype": (lambda: x().scatter_add(0, i([1]), engine.ones(1, 1)), TypeError,
+                          ["scatter_add", "float32", "float64"]),
+    "masked_fill mask dtype": (lambda: x().masked_fill(engine.tensor([1, 0, 1]), 0.0), TypeError,
+                               ["masked_fill", "bool", "int64", "mask.bool()"]),
+    "masked_fill 1-d value": (lambda: x().masked_fill(engine.tensor([True]), engine.tensor([1.0])), RuntimeError,
+                              ["masked_fill", "0-d", "shape (1,)", "where"]),
+    "masked_fill broadcast": (lambda: x().masked_fill(engine.tensor([True, False]), 0.0), RuntimeError,
+                              ["masked_fill", "(2, 3)", "(2,)", "broadcast"]),
+    "masked_fill_ shape": (lambda: engine.zeros(3).masked_fill_(engine.tensor([[True], [False]]), 1.0), RuntimeError,
+                           ["masked_fill_", "(2, 3)", "(3,)"]),
+    "tril 1-d": (lambda: engine.ones(3).tril(), RuntimeError, ["tril", "at least 2 dimensions", "(3,)"]),
+    "triu diagonal": (lambda: x().triu(1.5), TypeError, ["triu", "diagonal", "1.5"]),
     "repeat too few": (lambda: x().repeat(2), RuntimeError, ["repeat", "1 repeats", "2 dimensions", "(2, 3)"]),
     "repeat negative": (lambda: x().repeat(-1, 1), RuntimeError, ["repeat", "non-negative"]),
     "repeat_interleave counts": (lambda: x().repeat_interleave(i(1, 2, 3), dim=0), RuntimeError,
