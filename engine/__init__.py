@@ -14,7 +14,7 @@ from engine import autograd, creation, dtypes, grad_mode, graph, random, redirec
 from engine.errors import DimError, DtypeError, ShapeError
 from engine.function import Function
 from engine.gradcheck import GradcheckError, gradcheck, gradgradcheck
-from engine.ops import elementwise, linalg, reduce, shape  # noqa: F401 (importing them registers every op)
+from engine.ops import elementwise, indexing, linalg, reduce, shape  # noqa: F401 (importing them registers every op)
 from engine.registry import EXPORTS, export
 from engine.tensor import Size, Tensor, device
 

@@ -9,14 +9,16 @@ its version counter, so an in-place change through either is seen by graphs that
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from engine.dims import normalize_dim, normalize_dims
-from engine.errors import DimError, ShapeError
+from engine.errors import DimError, DtypeError, ShapeError
 from engine.function import Function, call_label
 from engine.operands import as_tensor, promote
 from engine.ops.elementwise import Clone
@@ -227,6 +229,31 @@ def t(x: Any) -> Tensor:
     return _permuted(x, None)
 
 
+@op(aliases=["moveaxis"])
+def movedim(input: Any, source: Any, destination: Any) -> Tensor:
+    """Move the dimension(s) `source` to the position(s) `destination`; the others keep their order (a view)."""
+    x = as_tensor(input)
+    source = (source,) if isinstance(source, int | np.integer) else tuple(source)
+    destination = (destination,) if isinstance(destination, int | np.integer) else tuple(destination)
+    if len(source) != len(destination):
+        raise DimError(
+            f"movedim: source {list(source)} and destination {list(destination)} must name as many dims "
+            f"({len(source)} vs {len(destination)})"
+        )
+    moved = [normalize_dim("movedim", d, x.ndim) for d in source]
+    places = [normalize_dim("movedim", d, x.ndim) for d in destination]
+    for name, dims, given in (("source", moved, source), ("destination", places, destination)):
+        if len(set(dims)) != len(dims):
+            raise DimError(f"movedim: {name} {list(given)} repeats a dimension (shape {x.shape})")
+    if x.ndim == 0:
+        return _permuted(x, ())
+    order: list[int | None] = [None] * x.ndim
+    for d, place in zip(moved, places):
+        order[place] = d
+    staying = iter(d for d in range(x.ndim) if d not in moved)
+    return _permuted(x, tuple(next(staying) if d is None else d for d in order))
+
+
 @tensor_property("T")
 def _reversed_dims(x: Tensor) -> Tensor:
     """The dimensions reversed (x.T)."""
@@ -435,9 +462,94 @@ class IndexAdd(Function):
 def getitem(x: Any, index: Any) -> Tensor:
     """x[index] with PyTorch's rules: ints, slices (with steps), None, Ellipsis, integer arrays and masks."""
     x = as_tensor(x)
-    basic, advanced = split_index(index)
-    shown = format_index(index)
+    return _picked(x, *split_index(index), format_index(index))
+
+
+def _picked(x: Tensor, basic: tuple[Any, ...], advanced: tuple[Any, ...] | None, shown: str) -> Tensor:
+    """x[index] as GetItem records it; with a basic index it is a view of x, remade when x changes in place."""
     return GetItem.apply(x, basic, advanced, shown)._share_version_with(x, (GetItem, (basic, advanced, shown)))
+
+
+# ----- narrow, split, chunk: slices along one dimension (views) -----------------------------------
+
+
+def _slice_along(x: Tensor, dim: int, start: int, stop: int, shown: str | None = None) -> Tensor:
+    """x[:, ..., start:stop] with the slice at `dim`: a view, recorded as the GetItem x[index] would be."""
+    index = (slice(None),) * dim + (slice(start, stop),)
+    return _picked(x, *split_index(index), shown or format_index(index))
+
+
+def _sliced_dim(op_name: str, x: Tensor, dim: Any) -> int:
+    if x.ndim == 0:
+        raise ShapeError(f"{op_name}: expects a tensor with at least 1 dimension, got a 0-d tensor; reshape it first")
+    return normalize_dim(op_name, dim, x.ndim)
+
+
+@op()
+def narrow(input: Any, dim: int, start: Any, length: int) -> Tensor:
+    """The `length` elements of dimension `dim` from `start` on (a negative start counts from the end): a view."""
+    x = as_tensor(input)
+    d = _sliced_dim("narrow", x, dim)
+    start, length, size = operator.index(start), operator.index(length), x.shape[d]  # a 0-d int tensor too
+    if not -size <= start <= size:
+        raise IndexError(
+            f"narrow: start {start} is out of range for dimension {dim} of size {size} (shape {x.shape}); "
+            f"expected in [{-size}, {size}]"
+        )
+    start = start + size if start < 0 else start
+    if length < 0 or start + length > size:
+        raise ShapeError(
+            f"narrow: start ({start}) + length ({length}) "
+            + ("is negative" if length < 0 else f"exceeds the size ({size}) of dimension {dim} of shape {x.shape}")
+            + "; the length must be in [0, size - start]"
+        )
+    return _slice_along(x, d, start, start + length, call_label("narrow", dim, start, length))
+
+
+@op(method=False)
+def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Cut `tensor` along `dim` into pieces of split_size elements (the last one may be smaller) or, given a
+    list, of those sizes: a tuple of views."""
+    x = as_tensor(tensor)
+    d = _sliced_dim("split", x, dim)
+    size = x.shape[d]
+    if isinstance(split_size_or_sections, int | np.integer):
+        step = int(split_size_or_sections)
+        if step < 0 or (step == 0 and size != 0):
+            raise ShapeError(
+                f"split: split_size must be positive (0 only for a dimension of size 0), got {step} for "
+                f"dimension {dim} of size {size}"
+            )
+        sizes = [min(step, size - start) for start in range(0, size, step)] if size else [0]
+    else:
+        sizes = list(_sizes("split", (split_size_or_sections,)))
+        if sum(sizes) != size or min(sizes, default=0) < 0:
+            raise ShapeError(
+                f"split: sizes {sizes} must be non-negative and sum to the size {size} of dimension {dim} "
+                f"(shape {x.shape})"
+            )
+    bounds = np.cumsum([0, *sizes]).tolist()
+    return tuple(_slice_along(x, d, start, stop) for start, stop in itertools.pairwise(bounds))
+
+
+@op(method="split", export_as=False)
+def split_method(self: Tensor, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """x.split(split_size, dim=0): engine.split as a method (PyTorch names its size argument split_size here)."""
+    return split(self, split_size, dim)
+
+
+@op()
+def chunk(input: Any, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """Cut `input` along `dim` into pieces of ceil(size / chunks) elements: at most `chunks` views (fewer when
+    they cannot be equal, as in PyTorch: 6 elements in 4 chunks give 3 pieces of 2)."""
+    x = as_tensor(input)
+    d = _sliced_dim("chunk", x, dim)
+    if not isinstance(chunks, int | np.integer) or chunks <= 0:
+        raise ShapeError(f"chunk: chunks must be a positive int, got {chunks!r}")
+    size = x.shape[d]
+    if size == 0:  # any number of empty pieces adds up to 0: PyTorch gives `chunks` of them
+        return tuple(_slice_along(x, d, 0, 0) for _ in range(chunks))
+    return split(x, -(-size // chunks), d)
 
 
 class IndexPut(Function):
@@ -625,3 +737,155 @@ def stack(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> T
     if not isinstance(d, int | np.integer) or not -ndim <= d < ndim:
         raise DimError(f"stack: dim {d} is out of range for a result with {ndim} dimensions")
     return Stack.apply(*promote("stack", *tensors), dim=int(d) % ndim)
+
+
+# ----- flip, roll, repeat, repeat_interleave: copies that move values -----------------------------
+
+
+class Flip(Function):
+    """flipping moves values only: the gradient is flipped back"""
+
+    symbol = "flip"
+
+    @property
+    def label(self) -> str:
+        return call_label(self.symbol, *self.dims)
+
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return np.flip(x, dims).copy()  # a copy, as PyTorch's flip (np.flip gives a view)
+
+    def backward(ctx, grad):
+        return (Flip.call(grad, ctx.dims),)
+
+
+@op()
+def flip(input: Any, dims: Any, *more_dims: int) -> Tensor:
+    """The order of the elements reversed along each of `dims` (flip(x, (0, 1)) or x.flip(0, 1)): a copy."""
+    x = as_tensor(input)
+    dims = _sizes("flip", (dims, *more_dims))
+    normalized = tuple(normalize_dim("flip", d, x.ndim) for d in dims)
+    if len(set(normalized)) != len(normalized):
+        raise DimError(f"flip: dims {dims} name a dimension more than once (shape {x.shape})")
+    return Flip.apply(x, normalized if x.ndim else ())
+
+
+class Roll(Function):
+    """rolling moves values only: the gradient is rolled back (by -shifts)"""
+
+    symbol = "roll"
+
+    @property
+    def label(self) -> str:
+        return call_label(self.symbol, self.shifts, dims=self.dims)
+
+    def forward(ctx, x, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        return np.roll(x, shifts, dims)
+
+    def backward(ctx, grad):
+        back = -ctx.shifts if ctx.dims is None else tuple(-s for s in ctx.shifts)
+        return (Roll.call(grad, back, ctx.dims),)
+
+
+@op()
+def roll(input: Any, shifts: Any, dims: Any = None) -> Tensor:
+    """Shift the elements by `shifts` along `dims`, those pushed off one end coming back at the other; without
+    dims the tensor is rolled as if flattened. A copy."""
+    x = as_tensor(input)
+    shifts = _sizes("roll", (shifts,))
+    if dims is None:
+        if len(shifts) != 1:
+            raise ShapeError(f"roll: without dims, give one shift (the tensor is rolled flat), got shifts {shifts}")
+        return Roll.apply(x, shifts[0], None)
+    dims = _sizes("roll", (dims,))
+    if len(shifts) != len(dims):
+        raise ShapeError(f"roll: give one shift per dim, got shifts {shifts} and dims {dims}")
+    if x.ndim == 0:
+        raise DimError(f"roll: dims {dims} given, but the tensor is 0-d (it has no dimension to roll along)")
+    return Roll.apply(x, shifts, tuple(normalize_dim("roll", d, x.ndim) for d in dims))
+
+
+class Repeat(Function):
+    """each copy's gradient is summed back: the gradient cut into its copies and summed over them"""
+
+    symbol = "repeat"
+
+    @property
+    def label(self) -> str:
+        return call_label(self.symbol, *self.repeats)
+
+    def forward(ctx, x, repeats):
+        ctx.repeats = repeats
+        ctx.shape = (1,) * (len(repeats) - x.ndim) + x.shape  # x with a size-1 dimension per extra repeat
+        ctx.in_shape = x.shape
+        return np.tile(x.reshape(ctx.shape), repeats)
+
+    def backward(ctx, grad):
+        # Dimension d of the output holds repeats[d] copies of x's dimension d: split it into (copy, element)
+        # and sum over the copies.
+        pairs = tuple(n for r, s in zip(ctx.repeats, ctx.shape) for n in (r, s))
+        copies = tuple(range(0, len(pairs), 2))
+        return (grad.reshape(pairs).sum(axis=copies).reshape(ctx.in_shape),)
+
+
+@op(export_as=False)
+def repeat(input: Tensor, *repeats: Any) -> Tensor:
+    """The tensor tiled `repeats[d]` times along each dimension d (PyTorch's repeat is NumPy's tile, not
+    NumPy's repeat, which is repeat_interleave); extra repeats add dimensions in front. A copy."""
+    x = as_tensor(input)
+    repeats = _sizes("repeat", repeats)
+    if len(repeats) < x.ndim:
+        raise ShapeError(
+            f"repeat: {len(repeats)} repeats for a tensor with {x.ndim} dimensions (shape {x.shape}); give one "
+            "per dimension (more add dimensions in front)"
+        )
+    if min(repeats, default=0) < 0:
+        raise ShapeError(f"repeat: repeats must be non-negative, got {repeats}")
+    return Repeat.apply(x, repeats)
+
+
+@op()
+def repeat_interleave(input: Any, repeats: Any = None, dim: Any = None, *, output_size: int | None = None) -> Tensor:
+    """Each element repeated `repeats` times in place along `dim` (NumPy's repeat; the flattened tensor without
+    dim): [a, b] -> [a, a, b, b]. repeats is an int or an integer tensor with one count per element. A copy.
+
+    With one argument, repeat_interleave(counts) gives the indices 0, 1, ... each repeated counts[i] times.
+    """
+    if repeats is None:
+        counts = _repeat_counts(as_tensor(input), None)
+        return Tensor._wrap(np.repeat(np.arange(counts.size), counts))
+    x = as_tensor(input)
+    if dim is None or x.ndim == 0:
+        x, dim = reshape(x, -1), 0
+    d = normalize_dim("repeat_interleave", dim, x.ndim)
+    counts = _repeat_counts(repeats, x.shape[d])
+    picks = np.repeat(np.arange(x.shape[d]), counts)
+    if output_size is not None and output_size != picks.size:
+        raise ShapeError(f"repeat_interleave: output_size is {output_size}, but the repeats give {picks.size}")
+    shown = call_label("repeat_interleave", repeats if isinstance(repeats, int | np.integer) else "…", dim=dim)
+    # An advanced index along dim: recorded as a GetItem, whose gradient sums each element's copies back.
+    return _picked(x, (Ellipsis,), (slice(None),) * d + (picks,), shown)
+
+
+def _repeat_counts(repeats: Any, size: int | None) -> np.ndarray:
+    """The count of copies of each element: an int for all, or an int tensor with one per element (or one)."""
+    if isinstance(repeats, int | np.integer) and not isinstance(repeats, bool):
+        counts = np.full(size, int(repeats))
+    else:
+        counts = repeats.data if isinstance(repeats, Tensor) else np.asarray(repeats)
+        if counts.dtype not in (np.int64, np.int32) or counts.ndim > 1:
+            raise DtypeError(
+                f"repeat_interleave: repeats must be an int or a 0-d/1-d int64 tensor, got {counts.dtype} of shape "
+                f"{counts.shape}; convert it with repeats.long()"
+            )
+        if size is not None and counts.size == 1:
+            counts = np.full(size, int(counts.reshape(())))
+        elif size is not None and counts.size != size:
+            raise ShapeError(
+                f"repeat_interleave: repeats has {counts.size} counts but the dimension has {size} elements; give "
+                "one count per element (or a single one)"
+            )
+    if counts.size and counts.min() < 0:
+        raise ShapeError(f"repeat_interleave: repeats must be non-negative, got {counts.min()}")
+    return counts.reshape(-1)

@@ -7,8 +7,9 @@ A program is a pool of values, each held in both libraries. Each step draws an o
 the pool (so subexpressions are shared and a value may be changed in place after others used it):
   - computations: elementwise (unary and binary, broadcasting, Python numbers, 0-d tensors of another
     dtype), reductions (amax, max along a dim with its indices, var, logsumexp...), matmul, casts;
-  - views of every kind (reshape, view, expand, transpose, permute, squeeze, unsqueeze, flatten, indexing
-    with ints, slices, None, Ellipsis, integer arrays and masks, mixed), and detach;
+  - views of every kind (reshape, view, expand, transpose, permute, movedim, squeeze, unsqueeze, flatten,
+    narrow, a piece of split or chunk, indexing with ints, slices, None, Ellipsis, integer arrays and masks,
+    mixed), and detach;
   - in-place ops (add_, sub_, mul_, div_, copy_, fill_, zero_, relu_, clamp_, x[i] = v) into leaves that
     require grad, graph values and plain constants, with operands that require grad or not, under grad
     mode or no_grad (as an optimizer does);
@@ -27,7 +28,10 @@ Documented differences, not drawn or skipped in both:
     the result as if the operand were copied first (NumPy's rule); and an operand that is the very same
     elements as the tensor changed, reached through views that give a size-1 dimension another stride
     (PyTorch compares those strides, which NumPy sets by other rules, and refuses; dagrad allows it);
-  - torch's batched matmul skips its dtype check when the result is empty.
+  - torch's batched matmul skips its dtype check when the result is empty;
+  - a piece of split or chunk whose base then changed in place (even under no_grad): PyTorch refuses to use
+    it in a graph (it cannot remake a view that came out of a function with several outputs); dagrad
+    remakes it like any view, so the torch side takes the same piece with narrow, which torch can remake.
 
 `make test` runs a few hundred programs (the "ci" Hypothesis profile); `make fuzz-long` thousands.
 """
@@ -361,7 +365,8 @@ def step_view(p: Program) -> None:
         return
     ndim = x.mine.ndim
     form = p.draw(st.sampled_from(["reshape", "view", "expand", "transpose", "permute", "squeeze", "unsqueeze",
-                                   "flatten", "T", "detach", "same reshape"]))  # fmt: skip
+                                   "flatten", "T", "detach", "same reshape", "narrow", "split", "chunk",
+                                   "movedim"]))  # fmt: skip
     if form == "reshape" or (form == "view" and ndim == 0):
         target = (-1,)
         make = (lambda t: t.reshape(target)), (lambda t: t.reshape(target))
@@ -388,11 +393,43 @@ def step_view(p: Program) -> None:
         make = (lambda t: t.flatten()), (lambda t: t.flatten())
     elif form == "detach":
         make = (lambda t: t.detach()), (lambda t: t.detach())
+    elif form == "narrow" and ndim >= 1:
+        d = p.draw(st.integers(-ndim, ndim - 1))
+        size = x.shape[d]
+        start = p.draw(st.integers(-size, size))
+        left = size - (start + size if start < 0 else start)
+        length = p.draw(st.integers(0, left + 1))  # now and then one too long: both raise
+        make = (lambda t: t.narrow(d, start, length)), (lambda t: t.narrow(d, start, length))
+    elif form in ("split", "chunk") and ndim >= 1:
+        d = p.draw(st.integers(-ndim, ndim - 1))
+        if form == "chunk":
+            arg = p.draw(st.integers(1, 4))
+        elif p.draw(st.booleans()):
+            arg = p.draw(st.integers(1, 3))
+        else:
+            cuts = sorted(p.draw(st.lists(st.integers(0, x.shape[d]), max_size=2)))
+            arg = [b - a for a, b in zip([0, *cuts], [*cuts, x.shape[d]])]
+        pieces = getattr(x.theirs.detach(), form)(arg, d)
+        if [tuple(q.shape) for q in getattr(x.mine, form)(arg, d)] != [tuple(q.shape) for q in pieces]:
+            p.fail(f"{form}({arg}, {d}) of {x.label}: pieces of other shapes than torch's")
+        k = p.draw(st.integers(0, len(pieces) - 1))
+        start = sum(q.shape[d] for q in pieces[:k])
+        # torch refuses to use a piece of split/chunk once its base changed in place (see the top); narrow
+        # gives the same view, and follows such changes
+        make = (lambda t: getattr(t, form)(arg, d)[k]), (lambda t: t.narrow(d, start, pieces[k].shape[d]))
+    elif form == "movedim" and ndim >= 1:
+        source, destination = p.draw(st.integers(-ndim, ndim - 1)), p.draw(st.integers(-ndim, ndim - 1))
+        make = (lambda t: t.movedim(source, destination)), (lambda t: t.movedim(source, destination))
     else:
+        form = "T"  # also for a form that needs a dimension, drawn for a 0-d value
         make = (lambda t: t.T), (lambda t: t.T)
     out = p.add(f"{form}({x.label})", lambda: make[0](x.mine), lambda: make[1](x.theirs))
     if out is not None and (out.mine is x.mine) != (out.theirs is x.theirs):
         p.fail(f"{form}: dagrad {'returned' if out.mine is x.mine else 'made'} a new tensor where torch did not")
+    if out is not None and form in ("narrow", "split", "chunk") and x.mine.dtype.kind == "f":
+        # the base changed in place right away (by an optimizer's step now and then): the view replays how it
+        # was made on the base's new value
+        step_in_place(p, under_no_grad=p.draw(st.integers(0, 3)) == 0, target=x)
 
 
 def _index(p: Program, shape: tuple[int, ...]) -> tuple[Any, Any] | None:
@@ -476,12 +513,12 @@ def _overlap_judged_differently(a: np.ndarray, b: np.ndarray) -> bool:
     return status == "too hard" or (status == "full" and a.strides != b.strides)
 
 
-def step_in_place(p: Program, under_no_grad: bool = False) -> None:
-    kind = p.draw(st.sampled_from(["pool", "fresh"]))
+def step_in_place(p: Program, under_no_grad: bool = False, target: Pair | None = None) -> None:
+    kind = "given" if target is not None else p.draw(st.sampled_from(["pool", "fresh"]))
     if kind == "fresh":  # a plain constant (requires_grad=False) changed by a value that may require grad
         shape = p.pick().shape if p.pool else (3,)
         target = make_leaf(p, shape, requires_grad=False)
-    else:
+    elif kind == "pool":
         target = p.pick(lambda v: v.mine.dtype.kind == "f")
         if target is None:
             return
@@ -565,6 +602,14 @@ def step_no_grad_update(p: Program) -> None:
 # ----- hooks and retain_grad --------------------------------------------------------------------------
 
 
+def _torch_register_hook(t: torch.Tensor, hook: Callable) -> Any:
+    """t.register_hook(hook), reading t.grad_fn first: that remakes the grad_fn of a view whose base changed in
+    place, as PyTorch does whenever the view is used; torch 2.13's register_hook crashes (a segfault) on such a
+    view otherwise (b = x * 1; v = b[0:1]; b.mul_(2); v.register_hook(f))."""
+    _ = t.grad_fn
+    return t.register_hook(hook)
+
+
 def step_hook(p: Program) -> None:
     x = p.pick(lambda v: v.requires_grad)
     if x is None:
@@ -574,7 +619,7 @@ def step_hook(p: Program) -> None:
         if x.theirs._is_view() and x.theirs._version > 0:
             return  # torch 2.13 crashes (segfault) hooking a view whose base changed in place under no_grad
         p.both(f"{x.label}.register_hook(×{factor})", lambda: x.mine.register_hook(lambda g: g * factor),
-               lambda: x.theirs.register_hook(lambda g: g * factor))  # fmt: skip
+               lambda: _torch_register_hook(x.theirs, lambda g: g * factor))  # fmt: skip
     else:
         if p.both(f"{x.label}.retain_grad()", x.mine.retain_grad, x.theirs.retain_grad) is not None:
             p.retained.append(x)
