@@ -6,13 +6,15 @@ lists; float targets are cast to the input's dtype so float32 stays float32 end 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 import engine
 from engine import Tensor
+from engine.inplace import apply_in_place
 from engine.random import generator
 from nn.fused_losses import BinaryCrossEntropyWithLogits, CrossEntropy
 
@@ -29,6 +31,171 @@ softplus = engine.softplus
 softmax = engine.softmax
 log_softmax = engine.log_softmax
 linear = engine.linear
+
+
+def _float_input(op: str, x: Any) -> Tensor:
+    x = x if isinstance(x, Tensor) else engine.tensor(x)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: input must be a floating-point tensor, got {x.dtype}; convert it first (x.float())")
+    return x
+
+
+def _activation(op: str, x: Any, inplace: bool, compute: Callable[[Tensor], Tensor]) -> Tensor:
+    """compute(x); with inplace=True the result is written into x, as PyTorch's inplace=True does: x's
+    version goes up (graphs that saved x refuse to backward), and a leaf that requires grad is refused."""
+    x = _float_input(op, x)
+    if inplace:
+        return apply_in_place(f"{op}_", x, compute, (), {})
+    return compute(x)
+
+
+def _constant(values: np.ndarray) -> Tensor:
+    """Values that carry no gradient: where a piecewise function is flat, its gradient is 0."""
+    return engine.from_numpy(np.asarray(values))
+
+
+def _exponential_linear(x: Tensor, alpha: float, scale: float = 1.0, input_scale: float = 1.0) -> Tensor:
+    """scale·x where x > 0, scale·alpha·(e^(input_scale·x) - 1) elsewhere: ELU, SELU and CELU are this one
+    formula with different constants, as PyTorch computes them (x = 0 takes the exponential side)."""
+    # expm1 (exact near 0) of min(x, 0): the side not taken never sees a large x, where e^x overflows to
+    # inf and the zero gradient it receives, times inf, would be NaN.
+    exponential = x.clamp(max=0.0)
+    if input_scale != 1.0:
+        exponential = exponential * input_scale
+    exponential = exponential.expm1() * (alpha * scale)
+    return engine.where(x.data > 0, x * scale if scale != 1.0 else x, exponential)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """ELU: x where x > 0, alpha·(eˣ - 1) elsewhere."""
+    return _activation("elu", input, inplace, lambda x: _exponential_linear(x, float(alpha)))
+
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """SELU: scale·elu(x, alpha) with alpha ≈ 1.6733 and scale ≈ 1.0507, the constants that keep activations
+    at mean 0 and variance 1 through a deep network (Klambauer et al., 2017)."""
+    return _activation("selu", input, inplace, lambda x: _exponential_linear(x, SELU_ALPHA, scale=SELU_SCALE))
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """CELU: x where x > 0, alpha·(e^(x/alpha) - 1) elsewhere (its slope is 1 at 0 for any alpha)."""
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0 (the formula divides by it)")
+    alpha = float(alpha)
+    return _activation("celu", input, inplace, lambda x: _exponential_linear(x, alpha, input_scale=1.0 / alpha))
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """x clipped to [min_val, max_val]; the gradient is 1 strictly between them and 0 elsewhere."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+
+    def compute(x: Tensor) -> Tensor:
+        between = (x.data > min_val) & (x.data < max_val)
+        # Outside, the clipped value as a constant: PyTorch's gradient is 0 at the corners too (clamp's is 1).
+        return engine.where(between, x, _constant(np.clip(x.data, min_val, max_val)))
+
+    return _activation("hardtanh", input, inplace, compute)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6): hardtanh(x, 0, 6)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """(x + 3)/6 clipped to [0, 1]: a piecewise-linear sigmoid; gradient 1/6 strictly inside (-3, 3), else 0."""
+
+    def compute(x: Tensor) -> Tensor:
+        between = (x.data > -3) & (x.data < 3)
+        return engine.where(between, (x + 3) / 6, _constant(np.clip(x.data + 3, 0, 6) / 6))
+
+    return _activation("hardsigmoid", input, inplace, compute)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x·hardsigmoid(x): 0 where x <= -3, x·(x + 3)/6 between, x where x >= 3 (MobileNetV3's swish)."""
+
+    def compute(x: Tensor) -> Tensor:
+        between = (x.data > -3) & (x.data < 3)
+        # At x = -3 the gradient is 0 and at x = 3 it is 1, as PyTorch's: each corner takes the outer piece.
+        outside = engine.where(x.data >= 3, x, 0.0)
+        return engine.where(between, x * (x + 3) / 6, outside)
+
+    return _activation("hardswish", input, inplace, compute)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """Mish: x·tanh(softplus(x)), with softplus(x) = log(1 + eˣ)."""
+    # engine.softplus is the stable form: log1p(eˣ) written out would overflow for x > 709 (float64).
+    return _activation("mish", input, inplace, lambda x: x * engine.softplus(x).tanh())
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log σ(x) = -log(1 + e⁻ˣ) = -softplus(-x), finite for any x (log(sigmoid(x)) is -inf below x ≈ -745)."""
+    # threshold=inf keeps softplus's log1p form everywhere: its default linear cut at 20 is off by up to e^-20.
+    return -engine.softplus(-_float_input("logsigmoid", input), threshold=math.inf)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|)."""
+    x = _float_input("softsign", input)
+    return x / (1 + x.abs())
+
+
+def softmin(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+    """softmax(-x) along `dim`: exp(-x) / Σ exp(-x), largest where x is smallest."""
+    return engine.softmax(-_float_input("softmin", input), dim, dtype)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """out[..., k] = 1 where tensor[...] == k, else 0: shape tensor.shape + (num_classes,), int64, no gradient.
+
+    num_classes=-1 takes one more than the largest class in `tensor`.
+    """
+    classes = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    if classes.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: expects class indices (an integer tensor, int64), got {classes.dtype}")
+    if num_classes == -1:
+        if classes.size == 0:
+            raise ValueError("one_hot: cannot infer the number of classes from an empty tensor; pass num_classes=")
+        num_classes = int(classes.max()) + 1
+    if num_classes < 0:
+        raise ValueError(f"one_hot: num_classes must be -1 (inferred) or >= 0, got {num_classes}")
+    if classes.size and classes.min() < 0:
+        raise IndexError(f"one_hot: class values must be non-negative, got {int(classes.min())}")
+    if classes.size and classes.max() >= num_classes:
+        raise IndexError(
+            f"one_hot: class value {int(classes.max())} is out of range for num_classes={num_classes} "
+            f"(valid: 0 to {num_classes - 1})"
+        )
+    encoded = np.zeros((*classes.shape, num_classes), dtype=np.int64)
+    np.put_along_axis(encoded, classes[..., None].astype(np.intp), 1, axis=-1)
+    return engine.from_numpy(encoded)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """x / max(‖x‖_p, eps) along `dim`: each slice scaled to length 1 (in the p-norm), except slices
+    shorter than eps, which are divided by eps instead of by (nearly) zero."""
+    x = _float_input("normalize", input)
+    p = float(p)
+    if not p > 0:
+        raise ValueError(f"normalize: p must be > 0 (or math.inf), got {p}")
+    if p == math.inf:
+        norm = x.abs().amax(dim, keepdim=True)
+    else:
+        total = (x * x if p == 2 else x.abs() ** p).sum(dim, keepdim=True)
+        # The root of 0 has an infinite derivative: where the total is 0 the norm is the constant 0 (the
+        # clamp below uses eps there, so no gradient flows that way, as in PyTorch) and the root sees a 1.
+        positive = total.data > 0
+        root = engine.where(positive, total, 1.0)
+        root = root.sqrt() if p == 2 else root ** (1.0 / p)
+        norm = engine.where(positive, root, 0.0)
+    return x / norm.clamp(min=eps)
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
