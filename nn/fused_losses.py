@@ -9,13 +9,17 @@ Why fused rather than composed from engine ops:
 Both backward rules are written once for the two modes of engine.Function: NumPy arrays in a normal
 backward (reusing the probabilities computed in forward), Tensors under create_graph (recomputing
 them with a recorded Softmax/Sigmoid, so gradients of gradients are right).
+
+Every array a backward reads goes through save_for_backward, the probabilities and index arrays too: so
+the engine checks that the inputs were not changed in place since the forward, and frees them all after a
+backward without retain_graph (a second backward then raises, as in PyTorch).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from engine import Function
+from engine import Function, Tensor
 from engine.fastpaths import ones_vector
 from engine.function import call_label
 from engine.ops.elementwise import Sigmoid
@@ -39,9 +43,10 @@ class CrossEntropy(Function):
 
     Inputs: `logits` (N, C) and the `target` Tensor, which needs no gradient (it is an input so that graphs
     draw the loss with both of its arguments). A target distribution (N, C) is used as it is (label
-    smoothing is folded into it by nn.functional.cross_entropy). With plain class indices, the validated
-    indices come as `classes` (N,) and the target's own array is not read: the one-hot matrix is never
-    built, forward picks each sample's log-probability and backward subtracts 1 at its class.
+    smoothing and class weights are folded into it by nn.functional.cross_entropy). With plain class indices,
+    the validated indices come as `classes` (N,) and the target's own array is not read (only saved, for the
+    version check): the one-hot matrix is never built, forward picks each sample's log-probability and
+    backward subtracts 1 at its class.
     """
 
     symbol = "cross_entropy"
@@ -66,23 +71,23 @@ class CrossEntropy(Function):
             # Picked by flat position i·C + class, one 1-D index: the 2-D form x[arange(N), classes] costs
             # twice as much at batch 1024 (8 -> 4 us), and backward reuses the positions.
             rows, num_classes = shifted.shape
-            ctx.positions = np.arange(0, rows * num_classes, num_classes) + classes
-            per_sample = log_sum_exp[:, 0] - shifted.reshape(-1)[ctx.positions]
-            ctx.target_mass = None
-            target = None  # backward works from the positions; the class indices need not be kept
+            positions = np.arange(0, rows * num_classes, num_classes) + classes
+            per_sample = log_sum_exp[:, 0] - shifted.reshape(-1)[positions]
+            target_mass = None
         else:
-            ctx.positions = None  # a target distribution: backward subtracts it whole
+            positions = None  # a target distribution: backward subtracts it whole
             log_probs = shifted - log_sum_exp
             # Classes with zero target weight contribute nothing, even where a logit is -inf (masked):
             # 0 * -inf would otherwise be NaN.
             zeros = np.zeros(log_probs.shape, log_probs.dtype)
             per_sample = -np.multiply(target, log_probs, out=zeros, where=target != 0).sum(axis=1)
             mass = target.sum(axis=1, keepdims=True)
-            ctx.target_mass = None if (mass == 1).all() else mass  # None: the common case, skip a multiply
-        ctx.save_for_backward(logits)
+            target_mass = None if (mass == 1).all() else mass  # None: the common case, skip a multiply
         # softmax, reusing the exponentials (= exp(log_probs)); divided in place: nothing else reads them
-        ctx.probs = np.divide(exp_shifted, sum_exp, out=exp_shifted)
-        ctx.target = target
+        probs = np.divide(exp_shifted, sum_exp, out=exp_shifted)
+        # The target is saved even where backward reads only the positions: changing the class indices in
+        # place after the forward then refuses the backward, as PyTorch's (which saves them) does.
+        ctx.save_for_backward(logits, target, probs, positions, target_mass)
         ctx.reduction = reduction
         ctx.count = logits.shape[0]
         if reduction == "none":
@@ -91,25 +96,27 @@ class CrossEntropy(Function):
         return total / ctx.count if reduction == "mean" else total
 
     def backward(ctx, grad):
-        (logits,) = ctx.saved_tensors
-        # In a normal backward `logits` is an array and forward's probabilities are reused; under
-        # create_graph it is a Tensor and softmax is recorded so the second derivative flows.
-        probs = ctx.probs if isinstance(logits, np.ndarray) else Softmax.call(logits, 1)
+        logits, target, probs, positions, target_mass = ctx.saved_tensors
+        if isinstance(logits, Tensor):
+            # create_graph: softmax is recorded so the second derivative flows; the saved constants come as
+            # Tensors, and the positions are needed as an index array.
+            probs = Softmax.call(logits, 1)
+            positions = None if positions is None else positions.data
         if ctx.reduction == "none":
             scale = grad.reshape((ctx.count, 1))
         elif ctx.reduction == "mean":
             scale = grad / ctx.count
         else:
             scale = grad
-        if ctx.target_mass is not None:
-            probs = probs * ctx.target_mass
-        positions = ctx.positions
+        if target_mass is not None:
+            probs = probs * target_mass
         if positions is None:
-            return (probs - ctx.target) * scale, None
+            return (probs - target) * scale, None
         if isinstance(probs, np.ndarray):
             # (softmax - onehot)·scale as softmax·scale, then minus scale at each sample's class: one pass
             # over (N, C) and no one-hot matrix (bench case 1: nn.functional built it with np.full + scatter).
             # C order, so reshape(-1) is a view and the write below lands in grad_logits (forward's positions).
+            # A new array: the saved probabilities stay as they were for a backward with retain_graph.
             grad_logits = np.multiply(probs, scale, order="C")
             grad_logits.reshape(-1)[positions] -= scale if scale.ndim == 0 else scale[:, 0]
             return grad_logits, None

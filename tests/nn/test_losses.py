@@ -278,3 +278,64 @@ def test_cross_entropy_with_masked_minus_infinity_logits_matches_torch() -> None
     ours, theirs = F.cross_entropy(x, target), TF.cross_entropy(tx, torch.from_numpy(target))
     assert np.isfinite(ours.item())
     _check(ours, theirs, x, tx)
+
+
+# ----- the fused ops save what backward reads through save_for_backward --------------------------------
+@pytest.mark.parametrize("kind", ["indices", "probabilities"])
+def test_cross_entropy_target_changed_in_place_after_forward_refuses_backward_as_torch(kind: str) -> None:
+    rng = np.random.default_rng(17)
+    values = rng.integers(0, 4, size=3) if kind == "indices" else rng.dirichlet(np.ones(4), size=3)
+    x, tx = _pair(rng.normal(size=(3, 4)))
+    target, torch_target = engine.tensor(values), torch.tensor(values)
+    loss, torch_loss = F.cross_entropy(x, target), TF.cross_entropy(tx, torch_target)
+    target.fill_(1)
+    torch_target.fill_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        torch_loss.backward()
+    with pytest.raises(RuntimeError, match="modified in place"):
+        loss.backward()
+
+
+@pytest.mark.parametrize("loss", ["indices", "probabilities", "bce"])
+def test_fused_losses_free_everything_after_backward_and_refuse_a_second_one(loss: str) -> None:
+    x = engine.tensor(np.random.default_rng(18).normal(size=(3, 4)), requires_grad=True)
+    if loss == "bce":
+        out = F.binary_cross_entropy_with_logits(x, np.ones((3, 4)))
+    else:
+        out = F.cross_entropy(x, [0, 1, 3] if loss == "indices" else np.full((3, 4), 0.25))
+    node = out.grad_fn
+    out.backward()
+    assert node.released
+    assert not [name for name, value in vars(node).items() if isinstance(value, np.ndarray | engine.Tensor)]
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        out.backward()
+
+
+@pytest.mark.parametrize("loss", ["indices", "probabilities", "bce"])
+def test_fused_losses_refuse_backward_after_the_logits_changed_in_place(loss: str) -> None:
+    leaf = engine.tensor(np.random.default_rng(19).normal(size=(3, 4)), requires_grad=True)
+    x = leaf * 1.0
+    if loss == "bce":
+        out = F.binary_cross_entropy_with_logits(x, np.ones((3, 4)))
+    else:
+        out = F.cross_entropy(x, [0, 1, 3] if loss == "indices" else np.full((3, 4), 0.25))
+    x.mul_(2.0)
+    with pytest.raises(RuntimeError, match="modified in place"):
+        out.backward()
+
+
+@pytest.mark.parametrize("kind", ["indices", "probabilities"])
+def test_fused_cross_entropy_backward_twice_with_retain_graph_and_under_create_graph(kind: str) -> None:
+    rng = np.random.default_rng(21)
+    target = np.array([2, 0, 1]) if kind == "indices" else rng.dirichlet(np.ones(3), size=3)
+    x, tx = _pair(rng.normal(size=(3, 3)))
+    loss, torch_loss = F.cross_entropy(x, target), TF.cross_entropy(tx, torch.from_numpy(target))
+    for _ in range(2):
+        loss.backward(retain_graph=True)
+        torch_loss.backward(retain_graph=True)
+    assert_close(x.grad.data, tx.grad)
+    (g,) = engine.grad(F.cross_entropy(x, target), [x], create_graph=True)
+    (tg,) = torch.autograd.grad(TF.cross_entropy(tx, torch.from_numpy(target)), [tx], create_graph=True)
+    (gg,) = engine.grad((g * g).sum(), [x])
+    (tgg,) = torch.autograd.grad((tg * tg).sum(), [tx])
+    assert_close(gg.data, tgg)
