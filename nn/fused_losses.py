@@ -17,12 +17,14 @@ backward without retain_graph (a second backward then raises, as in PyTorch).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from engine import Function, Tensor
 from engine.fastpaths import ones_vector
 from engine.function import call_label
-from engine.ops.elementwise import Sigmoid
+from engine.ops.elementwise import Sigmoid, Softplus
 from engine.ops.reduce import Softmax
 
 
@@ -129,16 +131,31 @@ class BinaryCrossEntropyWithLogits(Function):
     """loss = max(x, 0) - x·y + log(1 + e^-|x|)  (= -y·log σ(x) - (1-y)·log(1-σ(x)), stable for any x)
 
     d loss/dx = σ(x) - y,  d loss/dy = -x.  Elementwise: the reduction is applied afterwards.
+
+    With `pos_weight` p (an input that needs no gradient, broadcast to x's shape), the positive term is
+    scaled: loss = -p·y·log σ(x) - (1-y)·log(1-σ(x)) = (1-y)·x + (1 + (p-1)·y)·log(1 + e^-x), and
+    d loss/dx = (1 + (p-1)·y)·σ(x) - p·y,  d loss/dy = (p-1)·log(1 + e^-x) - x.
     """
 
     symbol = "binary_cross_entropy_with_logits"
 
-    def forward(ctx, logits, target):
-        ctx.save_for_backward(logits, target)
-        return np.maximum(logits, 0) - logits * target + np.log1p(np.exp(-np.abs(logits)))
+    def forward(ctx, logits, target, pos_weight=None):
+        ctx.save_for_backward(logits, target, pos_weight)
+        if pos_weight is None:
+            return np.maximum(logits, 0) - logits * target + np.log1p(np.exp(-np.abs(logits)))
+        log_one_plus_exp_negative = np.maximum(-logits, 0) + np.log1p(np.exp(-np.abs(logits)))  # log(1 + e^-x)
+        return (1 - target) * logits + (1 + (pos_weight - 1) * target) * log_one_plus_exp_negative
 
     def backward(ctx, grad):
-        logits, target = ctx.saved_tensors
-        grad_logits = (Sigmoid.call(logits) - target) * grad if ctx.needs_input_grad[0] else None
-        grad_target = -logits * grad if ctx.needs_input_grad[1] else None
-        return grad_logits, grad_target
+        logits, target, pos_weight = ctx.saved_tensors
+        need_logits, need_target = ctx.needs_input_grad[:2]
+        if pos_weight is None:
+            grad_logits = (Sigmoid.call(logits) - target) * grad if need_logits else None
+            grad_target = -logits * grad if need_target else None
+            return grad_logits, grad_target
+        grad_logits = grad_target = None
+        if need_logits:
+            grad_logits = ((1 + (pos_weight - 1) * target) * Sigmoid.call(logits) - pos_weight * target) * grad
+        if need_target:
+            grad_target = ((pos_weight - 1) * Softplus.call(-logits, 1.0, math.inf) - logits) * grad
+        return grad_logits, grad_target, None
