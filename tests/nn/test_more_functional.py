@@ -1,10 +1,11 @@
-"""nn.functional's activations, one_hot and normalize, and their modules, against
+"""nn.functional's activations, one_hot and normalize, their modules, and nn.utils' gradient clipping, against
 torch in float64: values, gradients, second derivatives, the subgradients PyTorch picks at each kink, and
 extreme inputs for the stable forms."""
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -289,3 +290,65 @@ def test_normalize_keeps_float32_and_refuses_bad_p() -> None:
     assert F.normalize(x).dtype == np.float32 and F.normalize(x)[0].tolist() == pytest.approx([0.6, 0.8])
     with pytest.raises(ValueError, match="p must be > 0"):
         F.normalize(x, p=0)
+
+
+# ----- nn.utils -------------------------------------------------------------------------------------
+def test_clip_grad_norm_has_torchs_signature() -> None:
+    import inspect
+
+    for name in ("clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"):
+        ours = inspect.signature(getattr(nn.utils, name))
+        theirs = inspect.signature(getattr(torch.nn.utils, name))
+        assert list(ours.parameters) == list(theirs.parameters), name
+        assert [p.default for p in ours.parameters.values()] == [p.default for p in theirs.parameters.values()]
+
+
+@pytest.mark.parametrize("norm_type", [1.0, 2.0, 3.0, math.inf])
+@pytest.mark.parametrize("max_norm", [0.1, 100.0])
+def test_clip_grad_norm_returns_the_total_norm_and_clips_like_torch(norm_type: float, max_norm: float) -> None:
+    rng = np.random.default_rng(5)
+    grads = [rng.normal(size=(3, 2)), rng.normal(size=4), rng.normal(size=())]
+    params = [engine.tensor(g, requires_grad=True) for g in grads]
+    torch_params = [torch.tensor(g, requires_grad=True) for g in grads]
+    for p, tp, g in zip(params, torch_params, grads):
+        p.grad, tp.grad = engine.tensor(g), torch.tensor(g)
+    total = nn.utils.clip_grad_norm_(params, max_norm, norm_type, foreach=None)
+    expected = torch.nn.utils.clip_grad_norm_(torch_params, max_norm, norm_type, foreach=None)
+    assert isinstance(total, engine.Tensor) and total.shape == ()
+    assert_close(total, expected)
+    for p, tp in zip(params, torch_params):
+        assert_close(p.grad, tp.grad)
+    assert_close(
+        nn.utils.get_total_norm([p.grad for p in params], norm_type),
+        torch.nn.utils.get_total_norm([tp.grad for tp in torch_params], norm_type),
+    )
+
+
+def test_clip_grad_norm_edge_cases_as_torch() -> None:
+    none = nn.utils.clip_grad_norm_([engine.tensor([1.0], requires_grad=True)], 1.0)
+    assert none.dtype == np.float32 and none.item() == 0.0  # no gradients: a float32 zero, as torch.tensor(0.0)
+    with pytest.warns(UserWarning, match="empty generator"):
+        nn.utils.clip_grad_norm_((p for p in []), 1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nn.utils.clip_grad_norm_([], 1.0)  # an empty list is not a used-up generator: no warning
+    bad = engine.tensor([1.0, 2.0], requires_grad=True)
+    bad.grad = engine.tensor([np.inf, 1.0])
+    with pytest.raises(RuntimeError, match="error_if_nonfinite=False"):
+        nn.utils.clip_grad_norm_([bad], 1.0, error_if_nonfinite=True)
+    single = engine.tensor([3.0, 4.0], requires_grad=True)
+    single.grad = engine.tensor([3.0, 4.0])
+    assert nn.utils.clip_grad_norm_(single, 1.0).item() == pytest.approx(5.0)
+    assert single.grad.tolist() == pytest.approx([0.6, 0.8], rel=1e-6)
+
+
+def test_clip_grad_value_matches_torch_including_a_0d_parameter() -> None:
+    grads = [np.array([-3.0, 0.2, 5.0]), np.array(-2.0)]
+    params = [engine.tensor(g, requires_grad=True) for g in grads]
+    torch_params = [torch.tensor(g, requires_grad=True) for g in grads]
+    for p, tp, g in zip(params, torch_params, grads):
+        p.grad, tp.grad = engine.tensor(g), torch.tensor(g)
+    nn.utils.clip_grad_value_(params, 1.5)
+    torch.nn.utils.clip_grad_value_(torch_params, 1.5)
+    for p, tp in zip(params, torch_params):
+        assert_close(p.grad, tp.grad)
