@@ -597,3 +597,18 @@ def test_fused_cross_entropy_backward_twice_with_retain_graph_and_under_create_g
     (gg,) = engine.grad((g * g).sum(), [x])
     (tgg,) = torch.autograd.grad((tg * tg).sum(), [tx])
     assert_close(gg.data, tgg)
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (2, 4, 3)])
+def test_cross_entropy_differentiates_probability_targets_with_weight_and_smoothing_as_torch(shape) -> None:
+    rng = np.random.default_rng(22)
+    weight = rng.uniform(0.5, 2, size=4)
+    target = np.moveaxis(rng.dirichlet(np.ones(4), size=(shape[0], *shape[2:])), -1, 1)
+
+    def ours(x, t):
+        return F.cross_entropy(x, t, engine.tensor(weight), reduction="sum", label_smoothing=0.1)
+
+    def theirs(x, t):
+        return TF.cross_entropy(x, t, torch.from_numpy(weight), reduction="sum", label_smoothing=0.1)
+
+    compare_second_order(ours, theirs, rng.normal(size=shape), target)
