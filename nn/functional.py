@@ -1,7 +1,9 @@
 """Functions behind the layers and losses: `from nn import functional as F` (or `import nn.functional as F`).
 
 Losses take `reduction="mean" | "sum" | "none"` as in PyTorch. Targets may be Tensors, NumPy arrays or
-lists; float targets are cast to the input's dtype so float32 stays float32 end to end.
+lists; float targets are cast to the input's dtype so float32 stays float32 end to end. Where PyTorch's
+third argument is a `weight` (cross_entropy, nll_loss, binary_cross_entropy_with_logits), so is dagrad's,
+and the options after it are keywords (PyTorch's deprecated size_average and reduce are left out).
 """
 
 from __future__ import annotations
