@@ -9,16 +9,22 @@ Why fused rather than composed from engine ops:
 Both backward rules are written once for the two modes of engine.Function: NumPy arrays in a normal
 backward (reusing the probabilities computed in forward), Tensors under create_graph (recomputing
 them with a recorded Softmax/Sigmoid, so gradients of gradients are right).
+
+Every array a backward reads goes through save_for_backward, the probabilities and index arrays too: so
+the engine checks that the inputs were not changed in place since the forward, and frees them all after a
+backward without retain_graph (a second backward then raises, as in PyTorch).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from engine import Function
+from engine import Function, Tensor
 from engine.fastpaths import ones_vector
 from engine.function import call_label
-from engine.ops.elementwise import Sigmoid
+from engine.ops.elementwise import Sigmoid, Softplus
 from engine.ops.reduce import Softmax
 
 
@@ -39,9 +45,10 @@ class CrossEntropy(Function):
 
     Inputs: `logits` (N, C) and the `target` Tensor, which needs no gradient (it is an input so that graphs
     draw the loss with both of its arguments). A target distribution (N, C) is used as it is (label
-    smoothing is folded into it by nn.functional.cross_entropy). With plain class indices, the validated
-    indices come as `classes` (N,) and the target's own array is not read: the one-hot matrix is never
-    built, forward picks each sample's log-probability and backward subtracts 1 at its class.
+    smoothing and class weights are folded into it by nn.functional.cross_entropy). With plain class indices,
+    the validated indices come as `classes` (N,) and the target's own array is not read (only saved, for the
+    version check): the one-hot matrix is never built, forward picks each sample's log-probability and
+    backward subtracts 1 at its class.
     """
 
     symbol = "cross_entropy"
@@ -66,23 +73,23 @@ class CrossEntropy(Function):
             # Picked by flat position i·C + class, one 1-D index: the 2-D form x[arange(N), classes] costs
             # twice as much at batch 1024 (8 -> 4 us), and backward reuses the positions.
             rows, num_classes = shifted.shape
-            ctx.positions = np.arange(0, rows * num_classes, num_classes) + classes
-            per_sample = log_sum_exp[:, 0] - shifted.reshape(-1)[ctx.positions]
-            ctx.target_mass = None
-            target = None  # backward works from the positions; the class indices need not be kept
+            positions = np.arange(0, rows * num_classes, num_classes) + classes
+            per_sample = log_sum_exp[:, 0] - shifted.reshape(-1)[positions]
+            target_mass = None
         else:
-            ctx.positions = None  # a target distribution: backward subtracts it whole
+            positions = None  # a target distribution: backward subtracts it whole
             log_probs = shifted - log_sum_exp
             # Classes with zero target weight contribute nothing, even where a logit is -inf (masked):
             # 0 * -inf would otherwise be NaN.
             zeros = np.zeros(log_probs.shape, log_probs.dtype)
             per_sample = -np.multiply(target, log_probs, out=zeros, where=target != 0).sum(axis=1)
             mass = target.sum(axis=1, keepdims=True)
-            ctx.target_mass = None if (mass == 1).all() else mass  # None: the common case, skip a multiply
-        ctx.save_for_backward(logits)
+            target_mass = None if (mass == 1).all() else mass  # None: the common case, skip a multiply
         # softmax, reusing the exponentials (= exp(log_probs)); divided in place: nothing else reads them
-        ctx.probs = np.divide(exp_shifted, sum_exp, out=exp_shifted)
-        ctx.target = target
+        probs = np.divide(exp_shifted, sum_exp, out=exp_shifted)
+        # The target is saved even where backward reads only the positions: changing the class indices in
+        # place after the forward then refuses the backward, as PyTorch's (which saves them) does.
+        ctx.save_for_backward(logits, target, probs, positions, target_mass)
         ctx.reduction = reduction
         ctx.count = logits.shape[0]
         if reduction == "none":
@@ -91,25 +98,27 @@ class CrossEntropy(Function):
         return total / ctx.count if reduction == "mean" else total
 
     def backward(ctx, grad):
-        (logits,) = ctx.saved_tensors
-        # In a normal backward `logits` is an array and forward's probabilities are reused; under
-        # create_graph it is a Tensor and softmax is recorded so the second derivative flows.
-        probs = ctx.probs if isinstance(logits, np.ndarray) else Softmax.call(logits, 1)
+        logits, target, probs, positions, target_mass = ctx.saved_tensors
+        if isinstance(logits, Tensor):
+            # create_graph: softmax is recorded so the second derivative flows; the saved constants come as
+            # Tensors, and the positions are needed as an index array.
+            probs = Softmax.call(logits, 1)
+            positions = None if positions is None else positions.data
         if ctx.reduction == "none":
             scale = grad.reshape((ctx.count, 1))
         elif ctx.reduction == "mean":
             scale = grad / ctx.count
         else:
             scale = grad
-        if ctx.target_mass is not None:
-            probs = probs * ctx.target_mass
-        positions = ctx.positions
+        if target_mass is not None:
+            probs = probs * target_mass
         if positions is None:
-            return (probs - ctx.target) * scale, None
+            return (probs - target) * scale, None
         if isinstance(probs, np.ndarray):
             # (softmax - onehot)·scale as softmax·scale, then minus scale at each sample's class: one pass
             # over (N, C) and no one-hot matrix (bench case 1: nn.functional built it with np.full + scatter).
             # C order, so reshape(-1) is a view and the write below lands in grad_logits (forward's positions).
+            # A new array: the saved probabilities stay as they were for a backward with retain_graph.
             grad_logits = np.multiply(probs, scale, order="C")
             grad_logits.reshape(-1)[positions] -= scale if scale.ndim == 0 else scale[:, 0]
             return grad_logits, None
@@ -122,16 +131,31 @@ class BinaryCrossEntropyWithLogits(Function):
     """loss = max(x, 0) - x·y + log(1 + e^-|x|)  (= -y·log σ(x) - (1-y)·log(1-σ(x)), stable for any x)
 
     d loss/dx = σ(x) - y,  d loss/dy = -x.  Elementwise: the reduction is applied afterwards.
+
+    With `pos_weight` p (an input that needs no gradient, broadcast to x's shape), the positive term is
+    scaled: loss = -p·y·log σ(x) - (1-y)·log(1-σ(x)) = (1-y)·x + (1 + (p-1)·y)·log(1 + e^-x), and
+    d loss/dx = (1 + (p-1)·y)·σ(x) - p·y,  d loss/dy = (p-1)·log(1 + e^-x) - x.
     """
 
     symbol = "binary_cross_entropy_with_logits"
 
-    def forward(ctx, logits, target):
-        ctx.save_for_backward(logits, target)
-        return np.maximum(logits, 0) - logits * target + np.log1p(np.exp(-np.abs(logits)))
+    def forward(ctx, logits, target, pos_weight=None):
+        ctx.save_for_backward(logits, target, pos_weight)
+        if pos_weight is None:
+            return np.maximum(logits, 0) - logits * target + np.log1p(np.exp(-np.abs(logits)))
+        log_one_plus_exp_negative = np.maximum(-logits, 0) + np.log1p(np.exp(-np.abs(logits)))  # log(1 + e^-x)
+        return (1 - target) * logits + (1 + (pos_weight - 1) * target) * log_one_plus_exp_negative
 
     def backward(ctx, grad):
-        logits, target = ctx.saved_tensors
-        grad_logits = (Sigmoid.call(logits) - target) * grad if ctx.needs_input_grad[0] else None
-        grad_target = -logits * grad if ctx.needs_input_grad[1] else None
-        return grad_logits, grad_target
+        logits, target, pos_weight = ctx.saved_tensors
+        need_logits, need_target = ctx.needs_input_grad[:2]
+        if pos_weight is None:
+            grad_logits = (Sigmoid.call(logits) - target) * grad if need_logits else None
+            grad_target = -logits * grad if need_target else None
+            return grad_logits, grad_target
+        grad_logits = grad_target = None
+        if need_logits:
+            grad_logits = ((1 + (pos_weight - 1) * target) * Sigmoid.call(logits) - pos_weight * target) * grad
+        if need_target:
+            grad_target = ((pos_weight - 1) * Softplus.call(-logits, 1.0, math.inf) - logits) * grad
+        return grad_logits, grad_target, None

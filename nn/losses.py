@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import engine
 from engine import Tensor
 from nn import functional as F
 from nn.module import Module
@@ -55,22 +56,64 @@ class HuberLoss(_Loss):
         return F.huber_loss(input, target, self.reduction, self.delta)
 
 
-class CrossEntropyLoss(_Loss):
-    """Softmax cross-entropy on logits; class-index or class-probability targets; label smoothing."""
+class _WeightedLoss(_Loss):
+    """A loss with an optional `weight` tensor, kept as a buffer (in state_dict and converted by .to(), as in
+    PyTorch)."""
 
-    def __init__(self, reduction: str = "mean", label_smoothing: float = 0.0) -> None:
+    def __init__(self, weight: Any = None, reduction: str = "mean") -> None:
         super().__init__(reduction)
-        self.label_smoothing = label_smoothing
+        self.register_buffer("weight", _as_tensor(weight))
+
+
+def _as_tensor(value: Any) -> Tensor | None:
+    if value is None or isinstance(value, Tensor):
+        return value
+    if isinstance(value, str):  # nn.CrossEntropyLoss("sum"): PyTorch's first argument is the weight
+        raise TypeError(f"expected a weight tensor, got {value!r}; pass the reduction by name (reduction=...)")
+    return engine.tensor(value)
+
+
+class CrossEntropyLoss(_WeightedLoss):
+    """Softmax cross-entropy on logits: class-index or class-probability targets, class weights, an ignored
+    class index, label smoothing (see F.cross_entropy)."""
+
+    def __init__(
+        self, weight: Any = None, *, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0
+    ) -> None:
+        super().__init__(weight, reduction)
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return F.cross_entropy(input, target, self.reduction, self.label_smoothing)
+        return F.cross_entropy(
+            input,
+            target,
+            self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing,
+        )
+
+    def extra_repr(self) -> str:
+        settings = [super().extra_repr()]
+        settings += [f"ignore_index={self.ignore_index}"] if self.ignore_index != -100 else []
+        settings += [f"label_smoothing={self.label_smoothing}"] if self.label_smoothing else []
+        return ", ".join(s for s in settings if s)
 
 
-class NLLLoss(_Loss):
-    """Negative log-likelihood of log-probabilities (use after log_softmax)."""
+class NLLLoss(_WeightedLoss):
+    """Negative log-likelihood of log-probabilities (use after log_softmax); class weights, an ignored class index."""
+
+    def __init__(self, weight: Any = None, *, ignore_index: int = -100, reduction: str = "mean") -> None:
+        super().__init__(weight, reduction)
+        self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return F.nll_loss(input, target, self.reduction)
+        return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
+
+    def extra_repr(self) -> str:
+        settings = [super().extra_repr()]
+        settings += [f"ignore_index={self.ignore_index}"] if self.ignore_index != -100 else []
+        return ", ".join(s for s in settings if s)
 
 
 class BCELoss(_Loss):
@@ -80,11 +123,17 @@ class BCELoss(_Loss):
         return F.binary_cross_entropy(input, target, self.reduction)
 
 
-class BCEWithLogitsLoss(_Loss):
-    """Sigmoid + binary cross-entropy, stable for large logits."""
+class BCEWithLogitsLoss(_WeightedLoss):
+    """Sigmoid + binary cross-entropy, stable for large logits; per-element `weight`, positive-class `pos_weight`."""
+
+    def __init__(self, weight: Any = None, *, reduction: str = "mean", pos_weight: Any = None) -> None:
+        super().__init__(weight, reduction)
+        self.register_buffer("pos_weight", _as_tensor(pos_weight))
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return F.binary_cross_entropy_with_logits(input, target, self.reduction)
+        return F.binary_cross_entropy_with_logits(
+            input, target, self.weight, reduction=self.reduction, pos_weight=self.pos_weight
+        )
 
 
 class MultiMarginLoss(_Loss):

@@ -1,9 +1,10 @@
-"""Activation layers: thin Modules over the engine's activation ops (no parameters)."""
+"""Activation layers: thin Modules over the engine's activation ops and nn.functional's (no parameters)."""
 
 from __future__ import annotations
 
 import engine
 from engine import Tensor
+from nn import functional as F
 from nn.module import Module
 
 
@@ -88,6 +89,127 @@ class Softmax(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return engine.softmax(x, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class _InPlaceActivation(Module):
+    """An activation with PyTorch's `inplace=` switch: True writes the result into the input (see F.elu)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class ELU(_InPlaceActivation):
+    """x where x > 0, alpha·(eˣ - 1) elsewhere"""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__(inplace)
+        self.alpha = alpha
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.elu(x, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class SELU(_InPlaceActivation):
+    """scale·elu(x, alpha), alpha ≈ 1.6733, scale ≈ 1.0507 (self-normalizing)"""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.selu(x, self.inplace)
+
+
+class CELU(_InPlaceActivation):
+    """x where x > 0, alpha·(e^(x/alpha) - 1) elsewhere"""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__(inplace)
+        self.alpha = alpha
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.celu(x, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class Hardtanh(_InPlaceActivation):
+    """x clipped to [min_val, max_val]"""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
+        super().__init__(inplace)
+        if min_val > max_val:
+            raise ValueError(f"Hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+        self.min_val, self.max_val = min_val, max_val
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.hardtanh(x, self.min_val, self.max_val, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}" + (", inplace=True" if self.inplace else "")
+
+
+class ReLU6(Hardtanh):
+    """min(max(x, 0), 6)"""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class Hardsigmoid(_InPlaceActivation):
+    """(x + 3)/6 clipped to [0, 1]"""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.hardsigmoid(x, self.inplace)
+
+
+class Hardswish(_InPlaceActivation):
+    """x·hardsigmoid(x)"""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.hardswish(x, self.inplace)
+
+
+class Mish(_InPlaceActivation):
+    """x·tanh(softplus(x))"""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.mish(x, self.inplace)
+
+
+class LogSigmoid(Module):
+    """log σ(x) = -softplus(-x)"""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.logsigmoid(x)
+
+
+class Softsign(Module):
+    """x / (1 + |x|)"""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softsign(x)
+
+
+class Softmin(Module):
+    """exp(-x) / Σ exp(-x) along `dim`"""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softmin(x, self.dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"

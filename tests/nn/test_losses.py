@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 import engine
 import nn
 from nn import functional as F
+from tests.engine.torch_compare import compare_second_order
 from tests.nn.helpers import assert_close
 
 REDUCTIONS = ["mean", "sum", "none"]
@@ -143,7 +144,12 @@ def test_nll_loss_matches_torch(reduction: str) -> None:
     rng = np.random.default_rng(5)
     x, tx = _pair(rng.normal(size=(5, 4)))
     target = rng.integers(0, 4, size=5)
-    _check(F.nll_loss(x, target, reduction), TF.nll_loss(tx, torch.from_numpy(target), reduction=reduction), x, tx)
+    _check(
+        F.nll_loss(x, target, reduction=reduction),
+        TF.nll_loss(tx, torch.from_numpy(target), reduction=reduction),
+        x,
+        tx,
+    )
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -161,7 +167,7 @@ def test_binary_cross_entropy_with_logits_matches_torch(reduction: str) -> None:
     logits = np.concatenate([rng.normal(size=6) * 3, [0.0, 80.0, -80.0, 1e4, -1e4]])
     x, tx = _pair(logits)
     target = np.concatenate([rng.integers(0, 2, size=6), [1, 0, 1, 1, 0]]).astype(np.float64)
-    ours = F.binary_cross_entropy_with_logits(x, target, reduction)
+    ours = F.binary_cross_entropy_with_logits(x, target, reduction=reduction)
     theirs = TF.binary_cross_entropy_with_logits(tx, torch.from_numpy(target), reduction=reduction)
     assert np.isfinite(ours.data).all()
     _check(ours, theirs, x, tx)
@@ -278,3 +284,331 @@ def test_cross_entropy_with_masked_minus_infinity_logits_matches_torch() -> None
     ours, theirs = F.cross_entropy(x, target), TF.cross_entropy(tx, torch.from_numpy(target))
     assert np.isfinite(ours.item())
     _check(ours, theirs, x, tx)
+
+
+# ----- PyTorch's options: (N, C, d1, ...) inputs, class weights, ignore_index, pos_weight --------------
+def _class_problem(draw, with_probabilities: bool = False) -> dict:
+    """Logits (N, C, d1, ...) with targets: class indices (some set to the ignored index) or probabilities."""
+    n, c = draw(st.integers(1, 4)), draw(st.integers(1, 5))
+    extra = draw(st.lists(st.integers(1, 3), max_size=2))
+    seed = draw(st.integers(0, 10_000))
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(size=(n, c, *extra)) * draw(st.sampled_from([0.5, 3.0, 30.0]))
+    problem = {"logits": logits, "weight": None, "kwargs": {}}
+    if draw(st.booleans()):
+        problem["weight"] = rng.uniform(0.1, 2.0, size=c)
+    if with_probabilities:
+        problem["target"] = np.moveaxis(rng.dirichlet(np.ones(c), size=(n, *extra)), -1, 1)  # classes on dim 1
+        return problem
+    classes = rng.integers(0, c, size=(n, *extra))
+    ignore_index = draw(st.sampled_from([-100, 0, 2, 7]))
+    if draw(st.booleans()):  # some targets ignored
+        classes = np.where(rng.uniform(size=classes.shape) < 0.4, ignore_index, classes)
+    problem["target"] = classes
+    problem["kwargs"]["ignore_index"] = ignore_index
+    return problem
+
+
+def _both_losses(ours_fn, theirs_fn, problem: dict, **kwargs) -> None:
+    x, tx = _pair(problem["logits"])
+    weight = problem["weight"]
+    ours = ours_fn(x, problem["target"], weight, **problem["kwargs"], **kwargs)
+    theirs = theirs_fn(
+        tx,
+        torch.from_numpy(problem["target"]),
+        None if weight is None else torch.from_numpy(weight),
+        **problem["kwargs"],
+        **kwargs,
+    )
+    if np.isnan(theirs.detach().numpy()).all():  # every target ignored: NaN, and a zero gradient
+        assert np.isnan(ours.data).all()
+        ours.backward()
+        theirs.backward()
+        assert_close(x.grad.data, tx.grad)
+        return
+    _check(ours, theirs, x, tx)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), reduction=st.sampled_from(REDUCTIONS), label_smoothing=st.sampled_from([0.0, 0.15]))
+def test_cross_entropy_with_class_indices_any_shape_weight_and_ignore_index_matches_torch(
+    data, reduction: str, label_smoothing: float
+) -> None:
+    problem = data.draw(st.composite(_class_problem)())
+    _both_losses(F.cross_entropy, TF.cross_entropy, problem, reduction=reduction, label_smoothing=label_smoothing)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), reduction=st.sampled_from(REDUCTIONS), label_smoothing=st.sampled_from([0.0, 0.15]))
+def test_cross_entropy_with_probabilities_any_shape_and_weight_matches_torch(
+    data, reduction: str, label_smoothing: float
+) -> None:
+    problem = data.draw(st.composite(lambda draw: _class_problem(draw, with_probabilities=True))())
+    _both_losses(F.cross_entropy, TF.cross_entropy, problem, reduction=reduction, label_smoothing=label_smoothing)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), reduction=st.sampled_from(REDUCTIONS))
+def test_nll_loss_any_shape_weight_and_ignore_index_matches_torch(data, reduction: str) -> None:
+    problem = data.draw(st.composite(_class_problem)())
+    _both_losses(F.nll_loss, TF.nll_loss, problem, reduction=reduction)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize(
+    ("loss", "label_smoothing"), [("cross_entropy", 0.0), ("cross_entropy", 0.2), ("nll_loss", 0.0)]
+)
+def test_all_targets_ignored_gives_nan_mean_and_zero_gradient_as_torch(loss, label_smoothing, weighted) -> None:
+    smoothing = {"label_smoothing": label_smoothing} if loss == "cross_entropy" else {}
+    rng = np.random.default_rng(12)
+    weight = rng.uniform(0.5, 2, size=4) if weighted else None
+    target = np.full((3, 2), 1)  # (N, d1): every target is the ignored class 1
+    for reduction in REDUCTIONS:
+        x, tx = _pair(rng.normal(size=(3, 4, 2)))
+        ours = getattr(F, loss)(x, target, weight, ignore_index=1, reduction=reduction, **smoothing)
+        theirs = getattr(TF, loss)(
+            tx,
+            torch.from_numpy(target),
+            None if weight is None else torch.from_numpy(weight),
+            ignore_index=1,
+            reduction=reduction,
+            **smoothing,
+        )
+        np.testing.assert_array_equal(ours.data, theirs.detach().numpy())  # nan for 'mean', zeros otherwise
+        ours.sum().backward()
+        theirs.sum().backward()
+        assert_close(x.grad.data, tx.grad)
+        assert not x.grad.data.any()
+
+
+def test_cross_entropy_options_second_derivative_matches_torch() -> None:
+    rng = np.random.default_rng(13)
+    target = np.array([[0, 2, 1], [3, 3, 0]])
+    weight = rng.uniform(0.5, 2, size=4)
+
+    def ours(x):
+        return F.cross_entropy(x, target, engine.tensor(weight), ignore_index=3, label_smoothing=0.1)
+
+    def theirs(x):
+        return TF.cross_entropy(
+            x, torch.from_numpy(target), torch.from_numpy(weight), ignore_index=3, label_smoothing=0.1
+        )
+
+    compare_second_order(ours, theirs, rng.normal(size=(2, 4, 3)))
+
+
+def test_cross_entropy_single_sample_with_weight_matches_torch() -> None:
+    rng = np.random.default_rng(14)
+    weight = rng.uniform(0.5, 2, size=5)
+    for target in (np.int64(3), rng.dirichlet(np.ones(5))):
+        for reduction in REDUCTIONS:
+            x, tx = _pair(rng.normal(size=5))
+            ours = F.cross_entropy(x, target, engine.tensor(weight), reduction=reduction)
+            theirs = TF.cross_entropy(tx, torch.tensor(target), torch.from_numpy(weight), reduction=reduction)
+            _check(ours, theirs, x, tx)
+
+
+def test_plain_class_indices_keep_the_fused_op_and_options_compose_from_log_softmax() -> None:
+    x = engine.randn(4, 3, requires_grad=True)
+    assert F.cross_entropy(x, [0, 1, 2, 0]).grad_fn.name == "CrossEntropy"
+    assert F.cross_entropy(x, [0, 2, 2, 0], ignore_index=1).grad_fn.name == "CrossEntropy"  # none ignored
+    assert F.cross_entropy(x, [0, 1, -100, 0]).grad_fn.name != "CrossEntropy"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shape=st.sampled_from([(5,), (4, 3), (2, 3, 2)]),
+    scale=st.sampled_from([1.0, 50.0, 1e3, 1e4]),
+    pos_weight_kind=st.sampled_from(["none", "per_class", "full"]),
+    weighted=st.booleans(),
+    reduction=st.sampled_from(REDUCTIONS),
+    seed=st.integers(0, 10_000),
+)
+def test_binary_cross_entropy_with_logits_pos_weight_and_weight_match_torch(
+    shape, scale, pos_weight_kind, weighted, reduction, seed
+) -> None:
+    rng = np.random.default_rng(seed)
+    x, tx = _pair(rng.normal(size=shape) * scale)
+    y, ty = _pair(rng.uniform(size=shape))
+    pos_weight = {"none": None, "per_class": rng.uniform(0.2, 3, size=shape[-1:]), "full": rng.uniform(0.2, 3, shape)}[
+        pos_weight_kind
+    ]
+    weight = rng.uniform(0.2, 3, size=shape[-1:]) if weighted else None
+    ours = F.binary_cross_entropy_with_logits(
+        x,
+        y,
+        None if weight is None else engine.tensor(weight),
+        reduction=reduction,
+        pos_weight=None if pos_weight is None else engine.tensor(pos_weight),
+    )
+    theirs = TF.binary_cross_entropy_with_logits(
+        tx,
+        ty,
+        None if weight is None else torch.from_numpy(weight),
+        reduction=reduction,
+        pos_weight=None if pos_weight is None else torch.from_numpy(pos_weight),
+    )
+    assert np.isfinite(ours.data).all()
+    _check(ours, theirs, x, tx)
+    assert_close(y.grad.data, ty.grad)
+    assert np.isfinite(x.grad.data).all() and np.isfinite(y.grad.data).all()
+
+
+def test_binary_cross_entropy_with_logits_pos_weight_second_derivative_matches_torch() -> None:
+    rng = np.random.default_rng(15)
+    pos_weight = rng.uniform(0.2, 3, size=3)
+
+    def ours(x, y):
+        return F.binary_cross_entropy_with_logits(x, y, pos_weight=engine.tensor(pos_weight))
+
+    def theirs(x, y):
+        return TF.binary_cross_entropy_with_logits(x, y, pos_weight=torch.from_numpy(pos_weight))
+
+    compare_second_order(ours, theirs, rng.normal(size=(4, 3)) * 3, rng.uniform(size=(4, 3)))
+
+
+def test_loss_modules_take_torchs_arguments() -> None:
+    rng = np.random.default_rng(16)
+    logits = rng.normal(size=(6, 4, 2))
+    target = rng.integers(0, 4, size=(6, 2))
+    weight = rng.uniform(0.5, 2, size=4)
+    pairs = [
+        (
+            nn.CrossEntropyLoss(engine.tensor(weight), ignore_index=2, reduction="sum", label_smoothing=0.1),
+            torch.nn.CrossEntropyLoss(torch.from_numpy(weight), ignore_index=2, reduction="sum", label_smoothing=0.1),
+            logits,
+        ),
+        (
+            nn.NLLLoss(weight=engine.tensor(weight), ignore_index=0),
+            torch.nn.NLLLoss(weight=torch.from_numpy(weight), ignore_index=0),
+            logits,
+        ),
+    ]
+    for module, torch_module, inputs in pairs:
+        x, tx = _pair(inputs)
+        _check(module(x, target), torch_module(tx, torch.from_numpy(target)), x, tx)
+        assert list(module.state_dict()) == list(torch_module.state_dict()) == ["weight"]
+    pos_weight = rng.uniform(0.5, 2, size=2)
+    y = rng.uniform(size=(6, 2))
+    x, tx = _pair(rng.normal(size=(6, 2)))
+    module = nn.BCEWithLogitsLoss(pos_weight=engine.tensor(pos_weight), reduction="none")
+    torch_module = torch.nn.BCEWithLogitsLoss(pos_weight=torch.from_numpy(pos_weight), reduction="none")
+    _check(module(x, y), torch_module(tx, torch.from_numpy(y)), x, tx)
+    assert list(module.state_dict()) == list(torch_module.state_dict()) == ["pos_weight"]
+    assert list(nn.CrossEntropyLoss().state_dict()) == list(torch.nn.CrossEntropyLoss().state_dict()) == []
+    assert nn.CrossEntropyLoss([1.0, 2.0]).weight.tolist() == [1.0, 2.0]
+
+
+def test_loss_options_are_validated() -> None:
+    x = engine.randn(3, 4)
+    with pytest.raises(TypeError, match=r"weight must be a tensor, got 'sum'; pass the reduction by name"):
+        F.cross_entropy(x, [0, 1, 2], "sum")
+    with pytest.raises(TypeError, match="pass the reduction by name"):
+        F.nll_loss(x, [0, 1, 2], "none")
+    with pytest.raises(TypeError, match="pass the reduction by name"):
+        nn.CrossEntropyLoss("sum")
+    with pytest.raises(ValueError, match=r"weight must hold one value per class, shape \(4,\), got \(3,\)"):
+        F.cross_entropy(x, [0, 1, 2], engine.ones(3))
+    with pytest.raises(ValueError, match=r"weight requires grad.*weight\.detach"):
+        F.cross_entropy(x, [0, 1, 2], engine.ones(4, requires_grad=True))
+    with pytest.raises(ValueError, match="pos_weight requires grad"):
+        F.binary_cross_entropy_with_logits(x, np.ones((3, 4)), pos_weight=engine.ones(4, requires_grad=True))
+    with pytest.raises(ValueError, match=r"pos_weight of shape \(2, 3, 4\) does not broadcast"):
+        F.binary_cross_entropy_with_logits(x, np.ones((3, 4)), pos_weight=engine.ones(2, 3, 4))
+    with pytest.raises(ValueError, match="ignore_index is not supported for class-probability targets"):
+        F.cross_entropy(x, np.full((3, 4), 0.25), ignore_index=1)
+    with pytest.raises(IndexError, match="class index 5 is out of range for 4 classes"):
+        F.cross_entropy(x, [0, 5, -100])  # -100 is ignored, 5 is not
+    with pytest.raises(ValueError, match=r"expected targets of shape \(3, 2\).*got shape \(3,\)"):
+        F.cross_entropy(engine.randn(3, 4, 2), [0, 1, 2])
+    with pytest.raises(TypeError, match=r"integer tensor \(int64\), got float64 with shape \(3, 2\)"):
+        F.cross_entropy(engine.randn(3, 4, 2), np.zeros((3, 2)))
+
+
+# ----- the fused ops save what backward reads through save_for_backward --------------------------------
+@pytest.mark.parametrize("kind", ["indices", "probabilities"])
+def test_cross_entropy_target_changed_in_place_after_forward_refuses_backward_as_torch(kind: str) -> None:
+    rng = np.random.default_rng(17)
+    values = rng.integers(0, 4, size=3) if kind == "indices" else rng.dirichlet(np.ones(4), size=3)
+    x, tx = _pair(rng.normal(size=(3, 4)))
+    target, torch_target = engine.tensor(values), torch.tensor(values)
+    loss, torch_loss = F.cross_entropy(x, target), TF.cross_entropy(tx, torch_target)
+    target.fill_(1)
+    torch_target.fill_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        torch_loss.backward()
+    with pytest.raises(RuntimeError, match="modified in place"):
+        loss.backward()
+
+
+@pytest.mark.parametrize("loss", ["indices", "probabilities", "bce"])
+def test_fused_losses_free_everything_after_backward_and_refuse_a_second_one(loss: str) -> None:
+    x = engine.tensor(np.random.default_rng(18).normal(size=(3, 4)), requires_grad=True)
+    if loss == "bce":
+        out = F.binary_cross_entropy_with_logits(x, np.ones((3, 4)), pos_weight=engine.tensor([1.0, 2.0, 3.0, 4.0]))
+    else:
+        out = F.cross_entropy(x, [0, 1, 3] if loss == "indices" else np.full((3, 4), 0.25))
+    node = out.grad_fn
+    out.backward()
+    assert node.released
+    assert not [name for name, value in vars(node).items() if isinstance(value, np.ndarray | engine.Tensor)]
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        out.backward()
+
+
+@pytest.mark.parametrize("loss", ["indices", "probabilities", "bce"])
+def test_fused_losses_refuse_backward_after_the_logits_changed_in_place(loss: str) -> None:
+    leaf = engine.tensor(np.random.default_rng(19).normal(size=(3, 4)), requires_grad=True)
+    x = leaf * 1.0
+    if loss == "bce":
+        out = F.binary_cross_entropy_with_logits(x, np.ones((3, 4)))
+    else:
+        out = F.cross_entropy(x, [0, 1, 3] if loss == "indices" else np.full((3, 4), 0.25))
+    x.mul_(2.0)
+    with pytest.raises(RuntimeError, match="modified in place"):
+        out.backward()
+
+
+def test_bce_pos_weight_changed_in_place_after_forward_refuses_backward_as_torch() -> None:
+    x, tx = _pair(np.random.default_rng(20).normal(size=(3, 2)))
+    pos_weight, torch_pos_weight = engine.tensor([1.0, 2.0], dtype="float64"), torch.tensor([1.0, 2.0])
+    loss = F.binary_cross_entropy_with_logits(x, np.ones((3, 2)), pos_weight=pos_weight)
+    torch_loss = TF.binary_cross_entropy_with_logits(
+        tx, torch.ones(3, 2, dtype=torch.float64), pos_weight=torch_pos_weight.double()
+    )
+    pos_weight.mul_(3.0)
+    with pytest.raises(RuntimeError, match="modified in place"):
+        loss.backward()
+    del torch_loss
+
+
+@pytest.mark.parametrize("kind", ["indices", "probabilities"])
+def test_fused_cross_entropy_backward_twice_with_retain_graph_and_under_create_graph(kind: str) -> None:
+    rng = np.random.default_rng(21)
+    target = np.array([2, 0, 1]) if kind == "indices" else rng.dirichlet(np.ones(3), size=3)
+    x, tx = _pair(rng.normal(size=(3, 3)))
+    loss, torch_loss = F.cross_entropy(x, target), TF.cross_entropy(tx, torch.from_numpy(target))
+    for _ in range(2):
+        loss.backward(retain_graph=True)
+        torch_loss.backward(retain_graph=True)
+    assert_close(x.grad.data, tx.grad)
+    (g,) = engine.grad(F.cross_entropy(x, target), [x], create_graph=True)
+    (tg,) = torch.autograd.grad(TF.cross_entropy(tx, torch.from_numpy(target)), [tx], create_graph=True)
+    (gg,) = engine.grad((g * g).sum(), [x])
+    (tgg,) = torch.autograd.grad((tg * tg).sum(), [tx])
+    assert_close(gg.data, tgg)
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (2, 4, 3)])
+def test_cross_entropy_differentiates_probability_targets_with_weight_and_smoothing_as_torch(shape) -> None:
+    rng = np.random.default_rng(22)
+    weight = rng.uniform(0.5, 2, size=4)
+    target = np.moveaxis(rng.dirichlet(np.ones(4), size=(shape[0], *shape[2:])), -1, 1)
+
+    def ours(x, t):
+        return F.cross_entropy(x, t, engine.tensor(weight), reduction="sum", label_smoothing=0.1)
+
+    def theirs(x, t):
+        return TF.cross_entropy(x, t, torch.from_numpy(weight), reduction="sum", label_smoothing=0.1)
+
+    compare_second_order(ours, theirs, rng.normal(size=shape), target)
