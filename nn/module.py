@@ -267,17 +267,42 @@ class Module:
             else:
                 param.grad = engine.from_numpy(np.zeros_like(param.data))
 
-    def to(self, dtype: Any) -> Module:
-        """Convert floating-point parameters and buffers (and their grads) to `dtype` in place; returns self."""
-        target = np.dtype(dtype)
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, non_blocking: bool = False) -> Module:
+        """PyTorch's Module.to: .to(dtype), .to("cpu"), .to("cpu", dtype), .to(tensor) (its dtype) or the
+        keywords. Floating-point parameters and buffers (and their grads) change dtype in place; the device can
+        only be the CPU (anything else raises). Returns self."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, engine.device) or (isinstance(arg, str) and not _names_a_dtype(arg)):
+                device = arg
+            else:
+                dtype = arg
+        if device is not None:
+            engine.device(device)  # the CPU, or an error that says dagrad runs on the CPU only
+        if dtype is None:
+            return self
+        target = engine.dtypes.to_dtype(f"{type(self).__name__}.to", dtype)
         if target.kind != "f":
-            raise TypeError(f"{type(self).__name__}.to: expected a floating-point dtype, got {target}")
+            raise TypeError(
+                f"{type(self).__name__}.to: expected a floating-point dtype, got {target}; "
+                "parameters stay floating point (as in PyTorch)"
+            )
         for tensor in list(self.parameters()) + list(self.buffers()):
             if tensor.dtype.kind == "f" and tensor.dtype != target:
                 tensor.data = tensor.data.astype(target)
                 if tensor.grad is not None:
                     tensor.grad = engine.from_numpy(tensor.grad.data.astype(target))
                 engine.graph.increment_version(tensor)
+        return self
+
+    def cpu(self) -> Module:
+        """The model itself: dagrad's tensors always live on the CPU."""
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        """Raises: dagrad runs on the CPU only (NumPy computes there)."""
+        engine.device("cuda" if device is None else device)
         return self
 
     def float(self) -> Module:
@@ -404,3 +429,8 @@ def _as_array(value: Any, key: str, owner: str) -> np.ndarray:
             f"got {type(value).__name__} ({array.dtype})"
         )
     return array
+
+
+def _names_a_dtype(text: str) -> bool:
+    """Whether a string given to Module.to is a dtype's name ("float64") rather than a device ("cpu")."""
+    return text in engine.dtypes.NAMES

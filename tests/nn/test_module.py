@@ -91,6 +91,37 @@ def test_to_dtype_converts_parameters_and_float_buffers_in_place() -> None:
         model.to(np.int64)
 
 
+def test_to_takes_pytorchs_forms_device_dtype_and_tensor() -> None:
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    reference = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3))
+    for args, kwargs in [(("cpu",), {}), ((engine.device("cpu"),), {}), (("cpu", engine.float64), {}),
+                         ((), {"dtype": engine.float32}), ((), {"device": "cpu", "dtype": engine.float64}),
+                         ((engine.zeros(1, dtype=np.float32),), {})]:  # fmt: skip
+        torch_args = tuple(_as_torch(a) for a in args)
+        torch_kwargs = {k: _as_torch(v) for k, v in kwargs.items()}
+        assert model.to(*args, **kwargs) is model
+        assert reference.to(*torch_args, **torch_kwargs) is reference
+        assert str(model[0].weight.dtype) == str(reference[0].weight.dtype).removeprefix("torch.")
+        assert model[1].num_batches_tracked.dtype == np.int64
+    assert model.cpu() is model
+    for bad in [lambda: model.to("cuda"), lambda: model.to("cuda:0", engine.float32), lambda: model.cuda()]:
+        with pytest.raises(RuntimeError, match=r"dagrad runs on the CPU only"):
+            bad()
+    with pytest.raises(TypeError, match=r"Sequential.to: expected a floating-point dtype, got int64"):
+        model.to(engine.long)
+
+
+def _as_torch(value: object) -> object:
+    """A dagrad dtype, device or tensor given to Module.to, as torch's."""
+    if isinstance(value, engine.Tensor):
+        return torch.from_numpy(value.numpy())
+    if isinstance(value, np.dtype):
+        return getattr(torch, str(value))
+    if isinstance(value, engine.device):
+        return torch.device("cpu")
+    return value
+
+
 def test_zero_grad_sets_none_or_fresh_zeros() -> None:
     model = nn.Linear(2, 1)
     model(engine.ones(3, 2)).sum().backward()
