@@ -121,7 +121,7 @@ def run_backward(
     """
     retain_graph = create_graph if retain_graph is None else retain_graph
     walk = Walk(create_graph, capture, deliver, retain_graph)
-    walk.observer = Recorder(walk) if record else observer
+    walk.observer = Recorder(walk).observe if record else observer
     pending = walk.pending
     for root, g in zip(roots, root_grads):
         pending.add(source_of(root), g)
@@ -506,7 +506,7 @@ class Recorder:
         self.walk, self.left = walk, graph.learning_size
         self.recorded: list[Function] = []
 
-    def __call__(self, node: Function, upstream: Any, input_grads: tuple[Any, ...]) -> None:
+    def observe(self, node: Function, upstream: Any, input_grads: tuple[Any, ...]) -> None:
         size = upstream.size  # the op's output: the numbers a picture of the graph shows
         self.left -= size
         if self.left < 0:

@@ -89,7 +89,7 @@ def walk(*roots: Tensor, requires_grad: bool = False) -> list[Tensor]:
 # ----- what backward keeps for the pictures -------------------------------------------------------------
 
 
-LEARNING_SIZE = 4096  # values: micrograd's expressions, and a small MLP on a batch of a few dozen points
+LEARNING_SIZE = 10_000  # values: micrograd's expressions, and its demo net (moons 2-16-16-1, 100 points: 6,804)
 
 learning_size = LEARNING_SIZE  # the largest graph backward keeps for viewing, in values its ops compute
 
