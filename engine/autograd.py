@@ -546,4 +546,3 @@ def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
     from engine.graph import walk
 
     return [t for t in walk(*roots) if t.requires_grad]
-

@@ -25,6 +25,16 @@ from engine.tensor import device as Device
 # ----- arithmetic ---------------------------------------------------------------------------------
 
 
+def _ufunc_in_place(ufunc: Any) -> Any:
+    """The in-place form of a binary op where nothing is recorded (an optimizer's p.mul_(...) under no_grad):
+    the ufunc writes into the array, with no Function built."""
+
+    def fast(array: np.ndarray, other: Any) -> None:
+        ufunc(array, other.data if isinstance(other, Tensor) else other, out=array, casting="same_kind")
+
+    return fast
+
+
 class Add(Function):
     """d(x+y)/dx = 1,  d(x+y)/dy = 1"""
 
@@ -100,13 +110,6 @@ class Mul(Function):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         return (grad * y if y is not None else None), (grad * x if x is not None else None)
-
-
-def _ufunc_in_place(ufunc: Any) -> Any:
-    def fast(array: np.ndarray, other: Any) -> None:
-        ufunc(array, other.data if isinstance(other, Tensor) else other, out=array, casting="same_kind")
-
-    return fast
 
 
 @op(
