@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.dtypes import DEFAULT_FLOAT, to_dtype
+from engine.dtypes import DEFAULT_FLOAT, int64, to_dtype
 from engine.random import generator
 from engine.registry import export
 from engine.tensor import Tensor, device
@@ -168,9 +168,10 @@ def randint(
 
 
 @export
-def randperm(n: int, *, dtype: Any = None, device: Any = None) -> Tensor:
-    """A random permutation of 0..n-1 (int64)."""
-    return _make("randperm", generator().permutation(n).astype(_dtype("randperm", dtype, np.int64)), False, device)
+def randperm(n: int, *, dtype: Any = int64, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A random permutation of 0..n-1 (int64 unless dtype= says otherwise)."""
+    array = generator().permutation(n).astype(_dtype("randperm", dtype, np.int64))
+    return _make("randperm", array, requires_grad, device)
 
 
 def _like(op: str, t: Tensor, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:

@@ -65,17 +65,17 @@ def category(dtype: np.dtype) -> builtins.int:
     return {"b": 0, "i": 1, "u": 1, "f": 2}[dtype.kind]
 
 
-def promote_types(a: np.dtype | None, b: np.dtype | None) -> np.dtype | None:
-    """The smallest dtype both fit in (None means 'no operand of this kind'); a float beats any integer."""
-    if a is None or a is b or a == b:
-        return b if a is None else a
-    if b is None:
-        return a
-    if a.kind == "f" and b.kind != "f":
-        return a
-    if b.kind == "f" and a.kind != "f":
-        return b
-    return np.promote_types(a, b)
+def promote_types(type1: np.dtype | None, type2: np.dtype | None) -> np.dtype | None:
+    """The smallest dtype both fit in (None means 'no operand of this kind'); type1 float beats any integer."""
+    if type1 is None or type1 is type2 or type1 == type2:
+        return type2 if type1 is None else type1
+    if type2 is None:
+        return type1
+    if type1.kind == "f" and type2.kind != "f":
+        return type1
+    if type2.kind == "f" and type1.kind != "f":
+        return type2
+    return np.promote_types(type1, type2)
 
 
 def _combine(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None:

@@ -18,6 +18,7 @@ history, which dagrad does not do).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +40,7 @@ def in_place_method(function: Callable[..., Tensor], name: str, fast: Fast | Non
 
     method.__name__ = name
     method.__doc__ = f"In place: self = {function.__name__}(self, ...), returning self (see engine.inplace)."
+    method.__signature__ = inspect.signature(function)  # type: ignore[attr-defined]
     return method
 
 

@@ -25,5 +25,5 @@ def get_rng_state() -> dict[str, Any]:
     return _generator.bit_generator.state
 
 
-def set_rng_state(rng_state: dict[str, Any]) -> None:
-    _generator.bit_generator.state = rng_state
+def set_rng_state(new_state: dict[str, Any]) -> None:
+    _generator.bit_generator.state = new_state

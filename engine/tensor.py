@@ -321,8 +321,9 @@ class Tensor:
             )
         return self.data.item()
 
-    def numpy(self) -> np.ndarray:
-        """The underlying array (shared, not copied), like torch's .numpy() on CPU."""
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The underlying array (shared, not copied), like torch's .numpy() on CPU (force= changes nothing:
+        there is no device to copy from, and the array is always readable)."""
         return self.data
 
     def tolist(self) -> Any:

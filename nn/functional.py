@@ -23,12 +23,9 @@ from nn.fused_losses import BinaryCrossEntropyWithLogits, CrossEntropy
 _REDUCTIONS = ("mean", "sum", "none")
 
 # ----- activations (engine ops, re-exported under PyTorch's names) ---------------------------------
-relu = engine.relu
-leaky_relu = engine.leaky_relu
 tanh = engine.tanh
 sigmoid = engine.sigmoid
 gelu = engine.gelu
-silu = engine.silu
 softplus = engine.softplus
 softmax = engine.softmax
 log_softmax = engine.log_softmax
@@ -66,6 +63,23 @@ def _exponential_linear(x: Tensor, alpha: float, scale: float = 1.0, input_scale
         exponential = exponential * input_scale
     exponential = exponential.expm1() * (alpha * scale)
     return engine.where(x.data > 0, x * scale if scale != 1.0 else x, exponential)
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(input, 0): engine.relu, or with inplace=True input.relu_()."""
+    return input.relu_() if inplace else engine.relu(input)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """input where input > 0, negative_slope·input elsewhere (engine.leaky_relu); inplace=True writes it into input."""
+    if inplace:
+        return _activation("leaky_relu", input, True, lambda x: engine.leaky_relu(x, negative_slope))
+    return engine.leaky_relu(input, negative_slope)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """input·sigmoid(input): engine.silu, written into input with inplace=True."""
+    return _activation("silu", input, True, engine.silu) if inplace else engine.silu(input)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -200,23 +214,26 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
     return x / norm.clamp(min=eps)
 
 
-def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Inverted dropout: zero each element with probability p and scale the rest by 1/(1-p), so the
-    expected value is unchanged and evaluation needs no rescaling. The identity when not training."""
+    expected value is unchanged and evaluation needs no rescaling. The identity when not training.
+    inplace=True writes the result into `input` (see _activation)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: probability p must be in [0, 1], got {p}")
     if not training or p == 0.0:
-        return x
+        return input
     if p == 1.0:
-        return x * 0.0
-    keep = generator().random(x.shape) >= p
+        return _activation("dropout", input, inplace, lambda x: x * 0.0)
+    keep = generator().random(input.shape) >= p
     # Same arithmetic as PyTorch: the mask is divided by (1-p), then multiplies the input.
-    scaled_mask = keep.astype(x.dtype) / np.asarray(1.0 - p, dtype=x.dtype)
-    return x * engine.from_numpy(scaled_mask)
+    scaled_mask = keep.astype(input.dtype) / np.asarray(1.0 - p, dtype=input.dtype)
+    if inplace:
+        return _activation("dropout", input, inplace, lambda x: x * engine.from_numpy(scaled_mask))
+    return input * engine.from_numpy(scaled_mask)
 
 
 def layer_norm(
-    x: Tensor,
+    input: Tensor,
     normalized_shape: int | Sequence[int],
     weight: Tensor | None = None,
     bias: Tensor | None = None,
@@ -225,13 +242,13 @@ def layer_norm(
     """(x - mean) / sqrt(var + eps) over the last len(normalized_shape) axes (biased variance), then
     scaled by `weight` and shifted by `bias`, as torch.nn.functional.layer_norm."""
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    if tuple(x.shape[x.ndim - len(shape) :]) != shape or len(shape) > x.ndim:
+    if tuple(input.shape[input.ndim - len(shape) :]) != shape or len(shape) > input.ndim:
         raise ValueError(
-            f"layer_norm: input of shape {x.shape} does not end with normalized_shape {shape}; the last "
+            f"layer_norm: input of shape {input.shape} does not end with normalized_shape {shape}; the last "
             f"{len(shape)} dimension(s) must match"
         )
-    axes = tuple(range(x.ndim - len(shape), x.ndim))
-    centered = x - x.mean(axis=axes, keepdims=True)
+    axes = tuple(range(input.ndim - len(shape), input.ndim))
+    centered = input - input.mean(axis=axes, keepdims=True)
     variance = (centered * centered).mean(axis=axes, keepdims=True)
     out = centered / (variance + eps).sqrt()
     if weight is not None:
@@ -581,9 +598,10 @@ def nll_loss(
     return loss.reshape(()) if single and reduction == "none" else loss
 
 
-def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """-(y·log p + (1-y)·log(1-p)) on probabilities `input` in [0, 1]; each log is clamped at -100 as in
-    PyTorch so p = 0 or 1 gives a finite loss. Prefer binary_cross_entropy_with_logits (stabler)."""
+def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, *, reduction: str = "mean") -> Tensor:
+    """-weight·(y·log p + (1-y)·log(1-p)) on probabilities `input` in [0, 1]; each log is clamped at -100 as
+    in PyTorch so p = 0 or 1 gives a finite loss; `weight` broadcasts against the input, as PyTorch's.
+    Prefer binary_cross_entropy_with_logits (stabler)."""
     _check_reduction("binary_cross_entropy", reduction)
     input = _as_input("binary_cross_entropy", input)
     target = _float_target("binary_cross_entropy", target, input)
@@ -594,7 +612,10 @@ def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") ->
         )
     log_p = input.log().clamp(min=-100.0)
     log_not_p = (1.0 - input).log().clamp(min=-100.0)
-    return _reduce(-(target * log_p + (1.0 - target) * log_not_p), reduction)
+    losses = -(target * log_p + (1.0 - target) * log_not_p)
+    if weight is not None:
+        losses = losses * _no_grad_weight("binary_cross_entropy", "weight", weight, input)
+    return _reduce(losses, reduction)
 
 
 def binary_cross_entropy_with_logits(
@@ -633,9 +654,12 @@ def _elementwise_weight(op: str, name: str, weight: Any, input: Tensor) -> Tenso
     return weight
 
 
-def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.0, reduction: str = "mean") -> Tensor:
+def multi_margin_loss(
+    input: Tensor, target: Any, p: int = 1, margin: float = 1.0, weight: Any = None, *, reduction: str = "mean"
+) -> Tensor:
     """Multi-class SVM loss (torch.nn.functional.multi_margin_loss): for each sample,
-    Σ_{j≠y} max(0, margin - x_y + x_j)^p / C, with p in {1, 2}."""
+    weight[y] · Σ_{j≠y} max(0, margin - x_y + x_j)^p / C, with p in {1, 2} (weight: one per class, as
+    PyTorch computes it: the power first, then the weight)."""
     _check_reduction("multi_margin_loss", reduction)
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p}")
@@ -651,6 +675,9 @@ def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.
         violation = violation * violation
     others = np.ones((n, c), dtype=input.dtype)
     others[np.arange(n), indices] = 0
+    class_weights = _class_weights("multi_margin_loss", weight, input)
+    if class_weights is not None:
+        others *= class_weights[indices][:, None]
     return _reduce((violation * engine.from_numpy(others)).sum(axis=1) / c, reduction)
 
 

@@ -71,8 +71,8 @@ def ones_(tensor: Tensor) -> Tensor:
     return _fill(tensor, np.ones(tensor.shape))
 
 
-def constant_(tensor: Tensor, value: float) -> Tensor:
-    return _fill(tensor, np.full(tensor.shape, value))
+def constant_(tensor: Tensor, val: float) -> Tensor:
+    return _fill(tensor, np.full(tensor.shape, val))
 
 
 def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> Tensor:

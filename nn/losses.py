@@ -116,11 +116,14 @@ class NLLLoss(_WeightedLoss):
         return ", ".join(s for s in settings if s)
 
 
-class BCELoss(_Loss):
-    """Binary cross-entropy on probabilities in [0, 1]."""
+class BCELoss(_WeightedLoss):
+    """Binary cross-entropy on probabilities in [0, 1]; an optional per-element `weight`."""
+
+    def __init__(self, weight: Any = None, *, reduction: str = "mean") -> None:
+        super().__init__(weight, reduction)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return F.binary_cross_entropy(input, target, self.reduction)
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_WeightedLoss):
@@ -136,15 +139,15 @@ class BCEWithLogitsLoss(_WeightedLoss):
         )
 
 
-class MultiMarginLoss(_Loss):
-    """Multi-class SVM (hinge) loss."""
+class MultiMarginLoss(_WeightedLoss):
+    """Multi-class SVM (hinge) loss; an optional `weight` per class."""
 
-    def __init__(self, p: int = 1, margin: float = 1.0, reduction: str = "mean") -> None:
-        super().__init__(reduction)
+    def __init__(self, p: int = 1, margin: float = 1.0, weight: Any = None, *, reduction: str = "mean") -> None:
+        super().__init__(weight, reduction)
         self.p, self.margin = p, margin
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return F.multi_margin_loss(input, target, self.p, self.margin, self.reduction)
+        return F.multi_margin_loss(input, target, self.p, self.margin, self.weight, reduction=self.reduction)
 
 
 class HingeEmbeddingLoss(_Loss):

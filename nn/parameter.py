@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+import engine
 from engine import Tensor
+from engine.dtypes import DEFAULT_FLOAT, to_dtype
 
 
 class Parameter(Tensor):
@@ -21,3 +25,11 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+def factory_dtype(layer: str, device: Any, dtype: Any) -> np.dtype:
+    """The dtype of a new layer's parameters from PyTorch's factory arguments (Linear(..., device=None,
+    dtype=None)): device must be the CPU (engine.device says so otherwise), dtype None is float32."""
+    if device is not None:
+        engine.device(device)
+    return DEFAULT_FLOAT if dtype is None else to_dtype(layer, dtype)

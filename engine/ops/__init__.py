@@ -8,4 +8,8 @@
                   movedim, flip, roll, repeat, repeat_interleave
 - indexing.py     gather, scatter, scatter_add, masked_fill, tril, triu
 - linalg.py       matmul, einsum and the fused linear layer op
+
+Each public function takes PyTorch's parameter names, order and defaults (`input`, `other`, `dim`, `keepdim`,
+...; NumPy's `axis=`/`keepdims=` stay as keyword-only aliases), which tests/test_pytorch_conformance.py checks
+against torch's signatures; the docstrings write the math with x and y.
 """

@@ -54,11 +54,11 @@ def _add_in_place(array: np.ndarray, other: Any, alpha: float = 1) -> None:
 
 
 @op(operators=["__add__"], reflected=["__radd__"], inplace="add_", inplace_fast=_add_in_place)
-def add(x: Any, y: Any, alpha: float = 1) -> Tensor:
-    """x + alpha·y elementwise, with broadcasting (alpha as in torch.add)."""
+def add(input: Any, other: Any, alpha: float = 1) -> Tensor:
+    """input + alpha·other elementwise, with broadcasting (alpha as in torch.add)."""
     if alpha != 1:
-        y = mul(y, alpha)
-    return Add.apply(*binary_operands("add", x, y))
+        other = mul(other, alpha)
+    return Add.apply(*binary_operands("add", input, other))
 
 
 class Sub(Function):
@@ -79,16 +79,16 @@ def _sub_in_place(array: np.ndarray, other: Any, alpha: float = 1) -> None:
 
 
 @op(operators=["__sub__"], reflected=["__rsub__"], inplace="sub_", inplace_fast=_sub_in_place, aliases=["subtract"])
-def sub(x: Any, y: Any, alpha: float = 1) -> Tensor:
-    """x - alpha·y elementwise, with broadcasting."""
-    if _is_bool(x) or _is_bool(y):
+def sub(input: Any, other: Any, alpha: float = 1) -> Tensor:
+    """input - alpha·other elementwise, with broadcasting."""
+    if _is_bool(input) or _is_bool(other):
         raise DtypeError(
             "sub: subtraction with a bool is not supported, as in PyTorch; to invert a mask use ~mask, to compute "
             "with it convert it first (mask.float())"
         )
     if alpha != 1:
-        y = mul(y, alpha)
-    return Sub.apply(*binary_operands("sub", x, y))
+        other = mul(other, alpha)
+    return Sub.apply(*binary_operands("sub", input, other))
 
 
 def _is_bool(value: Any) -> bool:
@@ -119,9 +119,9 @@ class Mul(Function):
     inplace_fast=_ufunc_in_place(np.multiply),
     aliases=["multiply"],
 )
-def mul(x: Any, y: Any) -> Tensor:
-    """x * y elementwise, with broadcasting."""
-    return Mul.apply(*binary_operands("mul", x, y))
+def mul(input: Any, other: Any) -> Tensor:
+    """input * other elementwise, with broadcasting."""
+    return Mul.apply(*binary_operands("mul", input, other))
 
 
 class Div(Function):
@@ -148,22 +148,30 @@ def _true_division(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
     return x, y
 
 
+def _div_in_place(array: np.ndarray, other: Any, rounding_mode: str | None = None) -> None:
+    other = other.data if isinstance(other, Tensor) else other
+    if rounding_mode is None:
+        np.divide(array, other, out=array, casting="same_kind")
+    else:  # x.div_(y, rounding_mode='floor'): the rounded quotient, written back
+        np.copyto(array, div(Tensor._wrap(array), other, rounding_mode).data, casting="same_kind")
+
+
 @op(
     operators=["__truediv__"],
     inplace="div_",
-    inplace_fast=_ufunc_in_place(np.divide),
+    inplace_fast=_div_in_place,
     aliases=["divide", "true_divide"],
 )
-def div(x: Any, y: Any, rounding_mode: str | None = None) -> Tensor:
+def div(input: Any, other: Any, rounding_mode: str | None = None) -> Tensor:
     """x / y elementwise (true division); rounding_mode='floor' is x // y, 'trunc' rounds toward zero."""
     if rounding_mode == "floor":
-        return floor_divide(x, y)
+        return floor_divide(input, other)
     if rounding_mode == "trunc":
-        x, y = binary_operands("div", x, y)
-        return FloorDivide.apply(x, y, trunc=True)
+        input, other = binary_operands("div", input, other)
+        return FloorDivide.apply(input, other, trunc=True)
     if rounding_mode is not None:
         raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
-    return Div.apply(*_true_division(*binary_operands("div", x, y)))
+    return Div.apply(*_true_division(*binary_operands("div", input, other)))
 
 
 class Neg(Function):
@@ -179,12 +187,12 @@ class Neg(Function):
 
 
 @op(operators=["__neg__"], aliases=["negative"])
-def neg(x: Any) -> Tensor:
+def neg(input: Any) -> Tensor:
     """-x elementwise."""
-    x = as_tensor(x)
-    if x.data.dtype.kind == "b":
+    input = as_tensor(input)
+    if input.data.dtype.kind == "b":
         raise DtypeError("neg: negation of a bool tensor is not supported, as in PyTorch; to invert a mask use ~mask")
-    return Neg.apply(x)
+    return Neg.apply(input)
 
 
 class PowScalar(Function):
@@ -250,24 +258,24 @@ class Pow(Function):
 
 
 @op(operators=["__pow__"], reflected=["__rpow__"], inplace="pow_")
-def pow(x: Any, exponent: Any) -> Tensor:
+def pow(input: Any, exponent: Any) -> Tensor:
     """x ** exponent; a Python-number exponent is a constant, a Tensor exponent gets a gradient too."""
     if isinstance(exponent, np.generic) and exponent.ndim == 0 and exponent.dtype.kind in "iuf":
         exponent = exponent.item()  # a NumPy scalar is a weak scalar too: x (float32) ** np.float64(2) stays float32
-    if isinstance(x, Tensor) and isinstance(exponent, int | float) and not isinstance(exponent, bool):
-        if x.dtype.kind in "biu":
+    if isinstance(input, Tensor) and isinstance(exponent, int | float) and not isinstance(exponent, bool):
+        if input.dtype.kind in "biu":
             if isinstance(exponent, float):
-                x = Tensor._wrap(x.data.astype(DEFAULT_FLOAT))  # int tensor ** 0.5 is float32, as PyTorch
+                input = Tensor._wrap(input.data.astype(DEFAULT_FLOAT))  # int tensor ** 0.5 is float32, as PyTorch
             elif exponent < 0:
                 raise ValueError(
-                    f"pow: {x.dtype} tensor (shape {x.shape}) to a negative integer power ({exponent}) is not "
+                    f"pow: {input.dtype} tensor (shape {input.shape}) to a negative integer power ({exponent}) is not "
                     "allowed, as in PyTorch (the result would not be an integer); cast to float first: "
                     f"x.float() ** {exponent}, or use a float exponent: x ** {float(exponent)}"
                 )
-            elif x.dtype.kind == "b":
-                x = Tensor._wrap(x.data.astype(np.int64))  # bool tensor ** 2 is int64, as PyTorch (NumPy: int8)
-        return PowScalar.apply(x, exponent)
-    return Pow.apply(*binary_operands("pow", x, exponent))
+            elif input.dtype.kind == "b":
+                input = Tensor._wrap(input.data.astype(np.int64))  # bool tensor ** 2 is int64, as PyTorch (NumPy: int8)
+        return PowScalar.apply(input, exponent)
+    return Pow.apply(*binary_operands("pow", input, exponent))
 
 
 def _floor_divide_arrays(x: Any, y: Any) -> np.ndarray:
@@ -362,28 +370,28 @@ def _integer_division_check(op_name: str, x: Tensor, y: Tensor) -> None:
 
 
 @op(operators=["__floordiv__"], reflected=["__rfloordiv__"], inplace="floor_divide_")
-def floor_divide(x: Any, y: Any) -> Tensor:
+def floor_divide(input: Any, other: Any) -> Tensor:
     """x // y: the floor of x / y, as Python's // (and torch.floor_divide), with NumPy broadcasting.
 
     Like PyTorch, it has no derivative: the result of inputs that require grad is recorded, and a backward
     pass that reaches it raises (PyTorch's "derivative for aten::floor_divide is not implemented"), instead
     of returning the zeros that would hide a mistake. Detach the operands to use the quotient as a constant.
     """
-    x, y = binary_operands("floor_divide", x, y)
-    _integer_division_check("floor_divide", x, y)
-    return FloorDivide.apply(x, y)
+    input, other = binary_operands("floor_divide", input, other)
+    _integer_division_check("floor_divide", input, other)
+    return FloorDivide.apply(input, other)
 
 
 @op(operators=["__mod__"], reflected=["__rmod__"], inplace="remainder_")
-def remainder(x: Any, y: Any) -> Tensor:
+def remainder(input: Any, other: Any) -> Tensor:
     """x % y = x - floor(x/y)·y, whose sign follows the divisor y, as Python's % (and torch.remainder).
 
     Gradients as in PyTorch: 1 for x and -floor(x/y) for y. Also for a Python number as the dividend
     (7.0 % y), where PyTorch's remainder(Scalar, Tensor) implements no derivative and raises instead.
     """
-    x, y = binary_operands("remainder", x, y)
-    _integer_division_check("remainder", x, y)
-    return Remainder.apply(x, y)
+    input, other = binary_operands("remainder", input, other)
+    _integer_division_check("remainder", input, other)
+    return Remainder.apply(input, other)
 
 
 # ----- math functions -----------------------------------------------------------------------------
@@ -405,9 +413,9 @@ class Reciprocal(Function):
 
 
 @op(inplace="reciprocal_")
-def reciprocal(x: Any) -> Tensor:
+def reciprocal(input: Any) -> Tensor:
     """1/x elementwise (integers become float32)."""
-    return Reciprocal.apply(float_input(x))
+    return Reciprocal.apply(float_input(input))
 
 
 @op(operators=["__rtruediv__"], method=False, export_as=False)
@@ -432,9 +440,9 @@ class Exp(Function):
 
 
 @op(inplace="exp_")
-def exp(x: Any) -> Tensor:
+def exp(input: Any) -> Tensor:
     """eˣ elementwise (integers become float32)."""
-    return Exp.apply(float_input(x))
+    return Exp.apply(float_input(input))
 
 
 class Log(Function):
@@ -452,9 +460,9 @@ class Log(Function):
 
 
 @op(inplace="log_")
-def log(x: Any) -> Tensor:
+def log(input: Any) -> Tensor:
     """The natural logarithm elementwise (log 0 = -inf, log of a negative number = nan, as in PyTorch)."""
-    return Log.apply(float_input(x))
+    return Log.apply(float_input(input))
 
 
 class Log1p(Function):
@@ -472,9 +480,9 @@ class Log1p(Function):
 
 
 @op()
-def log1p(x: Any) -> Tensor:
+def log1p(input: Any) -> Tensor:
     """ln(1 + x), accurate for tiny x."""
-    return Log1p.apply(float_input(x))
+    return Log1p.apply(float_input(input))
 
 
 class Expm1(Function):
@@ -493,9 +501,9 @@ class Expm1(Function):
 
 
 @op()
-def expm1(x: Any) -> Tensor:
+def expm1(input: Any) -> Tensor:
     """eˣ - 1, accurate for tiny x."""
-    return Expm1.apply(float_input(x))
+    return Expm1.apply(float_input(input))
 
 
 class Sqrt(Function):
@@ -514,9 +522,9 @@ class Sqrt(Function):
 
 
 @op(inplace="sqrt_")
-def sqrt(x: Any) -> Tensor:
+def sqrt(input: Any) -> Tensor:
     """√x elementwise."""
-    return Sqrt.apply(float_input(x))
+    return Sqrt.apply(float_input(input))
 
 
 class Rsqrt(Function):
@@ -536,9 +544,9 @@ class Rsqrt(Function):
 
 
 @op(inplace="rsqrt_")
-def rsqrt(x: Any) -> Tensor:
+def rsqrt(input: Any) -> Tensor:
     """1/√x elementwise (integers become float32)."""
-    return Rsqrt.apply(float_input(x))
+    return Rsqrt.apply(float_input(input))
 
 
 class Sign(Function):
@@ -554,9 +562,9 @@ class Sign(Function):
 
 
 @op()
-def sign(x: Any) -> Tensor:
+def sign(input: Any) -> Tensor:
     """-1, 0 or 1 by the sign of each element; its gradient is 0."""
-    return Sign.apply(as_tensor(x))
+    return Sign.apply(as_tensor(input))
 
 
 class Abs(Function):
@@ -574,9 +582,9 @@ class Abs(Function):
 
 
 @op(operators=["__abs__"], inplace="abs_", aliases=["absolute"])
-def abs(x: Any) -> Tensor:
+def abs(input: Any) -> Tensor:
     """|x| elementwise."""
-    return Abs.apply(as_tensor(x))
+    return Abs.apply(as_tensor(input))
 
 
 class Floor(Function):
@@ -638,36 +646,36 @@ def _rounded(op_name: str, function: type[Function], x: Any, *settings: Any) -> 
 
 
 @op(inplace="floor_")
-def floor(x: Any) -> Tensor:
+def floor(input: Any) -> Tensor:
     """⌊x⌋: the largest integer <= x, elementwise; its gradient is 0. Integer tensors come back unchanged."""
-    return _rounded("floor", Floor, x)
+    return _rounded("floor", Floor, input)
 
 
 @op(inplace="ceil_")
-def ceil(x: Any) -> Tensor:
+def ceil(input: Any) -> Tensor:
     """⌈x⌉: the smallest integer >= x, elementwise; its gradient is 0. Integer tensors come back unchanged."""
-    return _rounded("ceil", Ceil, x)
+    return _rounded("ceil", Ceil, input)
 
 
 @op(inplace="trunc_")
-def trunc(x: Any) -> Tensor:
+def trunc(input: Any) -> Tensor:
     """x rounded toward zero (its integer part), elementwise; its gradient is 0. Integers come back unchanged."""
-    return _rounded("trunc", Trunc, x)
+    return _rounded("trunc", Trunc, input)
 
 
 @op(inplace="round_")
-def round(x: Any, *, decimals: int = 0) -> Tensor:
+def round(input: Any, *, decimals: int = 0) -> Tensor:
     """x rounded to `decimals` decimal places (negative: to tens, hundreds...), halves to even as PyTorch and
     NumPy; its gradient is 0. Integer tensors come back unchanged (with decimals=0 only, as in PyTorch)."""
     if not isinstance(decimals, int | np.integer) or isinstance(decimals, bool):
         raise TypeError(f"round: decimals must be an int, got {decimals!r}")
-    x = as_tensor(x)
-    if decimals != 0 and x.data.dtype.kind in "iu":
+    input = as_tensor(input)
+    if decimals != 0 and input.data.dtype.kind in "iu":
         raise DtypeError(
-            f"round: decimals={decimals} is not supported for a {x.dtype} tensor (shape {x.shape}), as in "
+            f"round: decimals={decimals} is not supported for a {input.dtype} tensor (shape {input.shape}), as in "
             "PyTorch; convert it first (x.float()), or leave decimals at 0 (integers are already whole)"
         )
-    return _rounded("round", Round, x, int(decimals))
+    return _rounded("round", Round, input, int(decimals))
 
 
 class Sin(Function):
@@ -685,9 +693,9 @@ class Sin(Function):
 
 
 @op(inplace="sin_")
-def sin(x: Any) -> Tensor:
+def sin(input: Any) -> Tensor:
     """sin x elementwise (radians)."""
-    return Sin.apply(float_input(x))
+    return Sin.apply(float_input(input))
 
 
 class Cos(Function):
@@ -705,9 +713,9 @@ class Cos(Function):
 
 
 @op(inplace="cos_")
-def cos(x: Any) -> Tensor:
+def cos(input: Any) -> Tensor:
     """cos x elementwise (radians)."""
-    return Cos.apply(float_input(x))
+    return Cos.apply(float_input(input))
 
 
 class Tanh(Function):
@@ -726,9 +734,9 @@ class Tanh(Function):
 
 
 @op(inplace="tanh_")
-def tanh(x: Any) -> Tensor:
+def tanh(input: Any) -> Tensor:
     """tanh x elementwise."""
-    return Tanh.apply(float_input(x))
+    return Tanh.apply(float_input(input))
 
 
 class Sigmoid(Function):
@@ -748,9 +756,9 @@ class Sigmoid(Function):
 
 
 @op(inplace="sigmoid_")
-def sigmoid(x: Any) -> Tensor:
+def sigmoid(input: Any) -> Tensor:
     """σ(x) = 1 / (1 + e⁻ˣ) elementwise, stable for any x."""
-    return Sigmoid.apply(float_input(x))
+    return Sigmoid.apply(float_input(input))
 
 
 class Erf(Function):
@@ -768,9 +776,9 @@ class Erf(Function):
 
 
 @op()
-def erf(x: Any) -> Tensor:
+def erf(input: Any) -> Tensor:
     """The error function elementwise, to float64 accuracy."""
-    return Erf.apply(float_input(x))
+    return Erf.apply(float_input(input))
 
 
 # ----- activations --------------------------------------------------------------------------------
@@ -825,9 +833,9 @@ class ReLU(Function):
 
 
 @op(inplace="relu_")
-def relu(x: Any) -> Tensor:
+def relu(input: Any) -> Tensor:
     """max(x, 0) elementwise."""
-    return ReLU.apply(as_tensor(x))
+    return ReLU.apply(as_tensor(input))
 
 
 class LeakyReLU(Function):
@@ -851,9 +859,9 @@ class LeakyReLU(Function):
 
 
 @op()
-def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(input: Any, negative_slope: float = 0.01) -> Tensor:
     """x where x > 0, negative_slope·x elsewhere."""
-    return LeakyReLU.apply(float_input(x), float(negative_slope))
+    return LeakyReLU.apply(float_input(input), float(negative_slope))
 
 
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
@@ -888,11 +896,11 @@ class GELU(Function):
 
 
 @op()
-def gelu(x: Any, approximate: str = "none") -> Tensor:
+def gelu(input: Any, approximate: str = "none") -> Tensor:
     """GELU: x·Φ(x) exactly (approximate='none') or with PyTorch's tanh approximation ('tanh')."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return GELU.apply(float_input(x), approximate)
+    return GELU.apply(float_input(input), approximate)
 
 
 class SiLU(Function):
@@ -911,9 +919,9 @@ class SiLU(Function):
 
 
 @op()
-def silu(x: Any) -> Tensor:
+def silu(input: Any) -> Tensor:
     """x·σ(x) elementwise (also called swish)."""
-    return SiLU.apply(float_input(x))
+    return SiLU.apply(float_input(input))
 
 
 class Softplus(Function):
@@ -938,9 +946,9 @@ class Softplus(Function):
 
 
 @op()
-def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """ln(1 + e^(βx)) / β, a smooth ReLU; linear where βx > threshold (as PyTorch)."""
-    return Softplus.apply(float_input(x), float(beta), float(threshold))
+    return Softplus.apply(float_input(input), float(beta), float(threshold))
 
 
 class Clamp(Function):
@@ -985,24 +993,24 @@ class Clamp(Function):
 
 
 @op(inplace="clamp_", aliases=["clip"])
-def clamp(x: Any, min: Any = None, max: Any = None) -> Tensor:
+def clamp(input: Any, min: Any = None, max: Any = None) -> Tensor:
     """Limit values to [min, max]; either bound may be None, a number or a Tensor (then it gets a gradient)."""
     if min is None and max is None:
         raise ValueError("clamp: give at least one of min= and max=")
     bounds = [b for b in (min, max) if b is not None]
     if any(isinstance(b, Tensor) for b in bounds):
-        tensors = promote("clamp", x, *bounds)
-        x, rest = tensors[0], iter(tensors[1:])
+        tensors = promote("clamp", input, *bounds)
+        input, rest = tensors[0], iter(tensors[1:])
         low = next(rest) if min is not None else None
         high = next(rest) if max is not None else None
         for bound in (low, high):
             if bound is not None:
-                broadcast_shape("clamp", x.shape, bound.shape)
-        return Clamp.apply(x, low, high)
-    x = as_tensor(x)
-    if x.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
-        x = Tensor._wrap(x.data.astype(DEFAULT_FLOAT))  # an integer tensor clamped to float bounds is float32
-    return Clamp.apply(x, min, max)
+                broadcast_shape("clamp", input.shape, bound.shape)
+        return Clamp.apply(input, low, high)
+    input = as_tensor(input)
+    if input.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
+        input = Tensor._wrap(input.data.astype(DEFAULT_FLOAT))  # an integer tensor clamped to float bounds is float32
+    return Clamp.apply(input, min, max)
 
 
 class Maximum(Function):
@@ -1022,9 +1030,9 @@ class Maximum(Function):
 
 
 @op()
-def maximum(x: Any, y: Any) -> Tensor:
+def maximum(input: Any, other: Any) -> Tensor:
     """The larger of x and y elementwise; ties share the gradient equally, as in PyTorch."""
-    return Maximum.apply(*binary_operands("maximum", x, y))
+    return Maximum.apply(*binary_operands("maximum", input, other))
 
 
 class Minimum(Maximum):
@@ -1035,9 +1043,9 @@ class Minimum(Maximum):
 
 
 @op()
-def minimum(x: Any, y: Any) -> Tensor:
+def minimum(input: Any, other: Any) -> Tensor:
     """The smaller of x and y elementwise; ties share the gradient equally, as in PyTorch."""
-    return Minimum.apply(*binary_operands("minimum", x, y))
+    return Minimum.apply(*binary_operands("minimum", input, other))
 
 
 class Where(Function):
@@ -1056,19 +1064,19 @@ class Where(Function):
 
 
 @op(method=False)
-def where(condition: Any, x: Any, y: Any) -> Tensor:
+def where(condition: Any, input: Any, other: Any) -> Tensor:
     """Elementwise `x if condition else y`; the gradient flows to the branch that was chosen."""
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != bool:
         raise TypeError(f"where: condition must be a bool tensor (e.g. x > 0), got {cond.dtype}")
-    x, y = binary_operands("where", x, y)
+    input, other = binary_operands("where", input, other)
     try:
-        np.broadcast_shapes(cond.shape, x.shape, y.shape)
+        np.broadcast_shapes(cond.shape, input.shape, other.shape)
     except ValueError:
         raise ShapeError(
-            f"where: condition {cond.shape}, x {x.shape} and y {y.shape} cannot be broadcast together"
+            f"where: condition {cond.shape}, x {input.shape} and y {other.shape} cannot be broadcast together"
         ) from None
-    return Where.apply(x, y, cond)
+    return Where.apply(input, other, cond)
 
 
 class Lerp(Function):
@@ -1105,31 +1113,31 @@ class Lerp(Function):
 
 
 @op(inplace="lerp_")
-def lerp(x: Any, end: Any, weight: Any) -> Tensor:
+def lerp(input: Any, end: Any, weight: Any) -> Tensor:
     """x + weight·(end - x) elementwise, with broadcasting: weight 0 gives x, 1 gives end (as torch.lerp).
 
     x and end must be float tensors of one dtype; weight is a number or a tensor of that dtype (a 0-d one may
     have any dtype, as in PyTorch), and gets a gradient when it requires grad."""
-    x, end = as_tensor(x), as_tensor(end)
-    if x.data.dtype.kind != "f" or end.data.dtype != x.data.dtype:
+    input, end = as_tensor(input), as_tensor(end)
+    if input.data.dtype.kind != "f" or end.data.dtype != input.data.dtype:
         raise DtypeError(
-            f"lerp: start and end must be float tensors of the same dtype, got {x.dtype} and {end.dtype} (as in "
+            f"lerp: start and end must be float tensors of the same dtype, got {input.dtype} and {end.dtype} (as in "
             "PyTorch); convert them first, e.g. end.to(start.dtype) or start.float()"
         )
     if isinstance(weight, Tensor):
         if weight.ndim == 0:
-            weight = weight.to(x.dtype)
-        elif weight.dtype != x.dtype:
+            weight = weight.to(input.dtype)
+        elif weight.dtype != input.dtype:
             raise DtypeError(
-                f"lerp: a weight tensor (shape {weight.shape}) must have the dtype of start and end ({x.dtype}), "
+                f"lerp: a weight tensor (shape {weight.shape}) must have the dtype of start and end ({input.dtype}), "
                 f"got {weight.dtype} (as in PyTorch); convert it first: weight.to(start.dtype)"
             )
-        broadcast_shape("lerp", x.shape, end.shape, weight.shape)
-        return Lerp.apply(x, end, weight)
+        broadcast_shape("lerp", input.shape, end.shape, weight.shape)
+        return Lerp.apply(input, end, weight)
     if not isinstance(weight, int | float | np.number) or isinstance(weight, bool | np.bool_):
         raise TypeError(f"lerp: weight must be a number or a Tensor, got {type(weight).__name__}")
-    broadcast_shape("lerp", x.shape, end.shape)
-    return Lerp.apply(x, end, float(weight))
+    broadcast_shape("lerp", input.shape, end.shape)
+    return Lerp.apply(input, end, float(weight))
 
 
 # ----- dtypes -------------------------------------------------------------------------------------
@@ -1165,9 +1173,9 @@ class Clone(Function):
 
 
 @op()
-def clone(x: Any) -> Tensor:
+def clone(input: Any) -> Tensor:
     """A differentiable copy with its own data."""
-    return Clone.apply(as_tensor(x))
+    return Clone.apply(as_tensor(input))
 
 
 @op()
@@ -1221,10 +1229,26 @@ for _name, _dtype in [("float", np.float32), ("double", np.float64), ("half", np
     _cast_method(_name, np.dtype(_dtype))
 
 
+# PyTorch's names of its CPU tensor types, which x.type() returns and x.type(name) accepts
+TENSOR_TYPES = {
+    "float32": "torch.FloatTensor", "float64": "torch.DoubleTensor", "float16": "torch.HalfTensor",
+    "int64": "torch.LongTensor", "int32": "torch.IntTensor", "int16": "torch.ShortTensor",
+    "int8": "torch.CharTensor", "uint8": "torch.ByteTensor", "bool": "torch.BoolTensor",
+}  # fmt: skip
+_DTYPE_OF_TYPE = {name: dtype for dtype, name in TENSOR_TYPES.items()}
+
+
 @op(export_as=False, method="type")
-def type_(x: Tensor, dtype: Any = None) -> Any:
-    """With a dtype: x in it (PyTorch's .type(dtype)); without: the dtype's name, e.g. 'float32'."""
-    return str(x.dtype) if dtype is None else to(x, dtype)
+def type_(x: Tensor, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:
+    """With a dtype: x in it (PyTorch's .type(dtype), also .type('torch.DoubleTensor')); without: PyTorch's
+    name of its type, e.g. 'torch.FloatTensor' (x.dtype is the dtype itself). non_blocking changes nothing."""
+    if dtype is None:
+        return TENSOR_TYPES[x.dtype.name]
+    if isinstance(dtype, str) and dtype.startswith("torch."):
+        if dtype not in _DTYPE_OF_TYPE:
+            raise TypeError(f"type: unknown tensor type {dtype!r}; dagrad has {sorted(_DTYPE_OF_TYPE)}")
+        dtype = _DTYPE_OF_TYPE[dtype]
+    return to(x, dtype)
 
 
 class Fill(Function):
@@ -1308,39 +1332,39 @@ def _compare(op_name: str, ufunc: Any, x: Any, y: Any) -> Tensor:
 
 
 @op(operators=["__eq__"])
-def eq(x: Any, y: Any) -> Tensor:
+def eq(input: Any, other: Any) -> Tensor:
     """x == y elementwise, as a bool tensor."""
-    return _compare("eq", np.equal, x, y)
+    return _compare("eq", np.equal, input, other)
 
 
 @op(operators=["__ne__"])
-def ne(x: Any, y: Any) -> Tensor:
+def ne(input: Any, other: Any) -> Tensor:
     """x != y elementwise, as a bool tensor."""
-    return _compare("ne", np.not_equal, x, y)
+    return _compare("ne", np.not_equal, input, other)
 
 
 @op(operators=["__lt__"], aliases=["less"])
-def lt(x: Any, y: Any) -> Tensor:
+def lt(input: Any, other: Any) -> Tensor:
     """x < y elementwise, as a bool tensor."""
-    return _compare("lt", np.less, x, y)
+    return _compare("lt", np.less, input, other)
 
 
 @op(operators=["__le__"], aliases=["less_equal"])
-def le(x: Any, y: Any) -> Tensor:
+def le(input: Any, other: Any) -> Tensor:
     """x <= y elementwise, as a bool tensor."""
-    return _compare("le", np.less_equal, x, y)
+    return _compare("le", np.less_equal, input, other)
 
 
 @op(operators=["__gt__"], aliases=["greater"])
-def gt(x: Any, y: Any) -> Tensor:
+def gt(input: Any, other: Any) -> Tensor:
     """x > y elementwise, as a bool tensor."""
-    return _compare("gt", np.greater, x, y)
+    return _compare("gt", np.greater, input, other)
 
 
 @op(operators=["__ge__"], aliases=["greater_equal"])
-def ge(x: Any, y: Any) -> Tensor:
+def ge(input: Any, other: Any) -> Tensor:
     """x >= y elementwise, as a bool tensor."""
-    return _compare("ge", np.greater_equal, x, y)
+    return _compare("ge", np.greater_equal, input, other)
 
 
 # ----- NaN and infinity tests (no gradient) ----------------------------------------------------------
@@ -1354,21 +1378,21 @@ def _finite_test(ufunc: Any, integer_answer: bool, x: Any) -> Tensor:
 
 
 @op()
-def isnan(x: Any) -> Tensor:
+def isnan(input: Any) -> Tensor:
     """True where x is NaN, as a bool tensor (no gradient)."""
-    return _finite_test(np.isnan, False, x)
+    return _finite_test(np.isnan, False, input)
 
 
 @op()
-def isinf(x: Any) -> Tensor:
+def isinf(input: Any) -> Tensor:
     """True where x is +inf or -inf, as a bool tensor (no gradient)."""
-    return _finite_test(np.isinf, False, x)
+    return _finite_test(np.isinf, False, input)
 
 
 @op()
-def isfinite(x: Any) -> Tensor:
+def isfinite(input: Any) -> Tensor:
     """True where x is neither NaN nor infinite, as a bool tensor (no gradient)."""
-    return _finite_test(np.isfinite, True, x)
+    return _finite_test(np.isfinite, True, input)
 
 
 @op(method="__pos__", export_as=False)

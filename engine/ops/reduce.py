@@ -80,15 +80,22 @@ class Sum(Reduction):
 
 @op()
 def sum(
-    x: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = None, keepdims: Any = None
+    input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = None, keepdims: Any = None
 ) -> Tensor:
     """Σ over `dim` (all of it by default); bool and integer tensors sum to int64, as in PyTorch."""
-    if dim is None and axis is None and not keepdim and keepdims is None and dtype is None and isinstance(x, Tensor):
-        return Sum.apply(x, None, False)  # loss.sum(), the commonest call: nothing to normalise or check
-    x = as_tensor(x)
+    if (
+        dim is None
+        and axis is None
+        and not keepdim
+        and keepdims is None
+        and dtype is None
+        and isinstance(input, Tensor)
+    ):
+        return Sum.apply(input, None, False)  # loss.sum(), the commonest call: nothing to normalise or check
+    input = as_tensor(input)
     if dtype is not None:
-        x = x.to(to_dtype("sum", dtype))
-    return Sum.apply(x, _dims("sum", x, dim, axis), _keep("sum", keepdim, keepdims))
+        input = input.to(to_dtype("sum", dtype))
+    return Sum.apply(input, _dims("sum", input, dim, axis), _keep("sum", keepdim, keepdims))
 
 
 class Mean(Reduction):
@@ -116,11 +123,11 @@ class Mean(Reduction):
 
 @op()
 def mean(
-    x: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = None, keepdims: Any = None
+    input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = None, keepdims: Any = None
 ) -> Tensor:
     """The average over `dim` (all of it by default); integer tensors give float32."""
-    x = float_input(x) if dtype is None else as_tensor(x).to(to_dtype("mean", dtype))
-    return Mean.apply(x, _dims("mean", x, dim, axis), _keep("mean", keepdim, keepdims))
+    input = float_input(input) if dtype is None else as_tensor(input).to(to_dtype("mean", dtype))
+    return Mean.apply(input, _dims("mean", input, dim, axis), _keep("mean", keepdim, keepdims))
 
 
 class Amax(Reduction):
@@ -179,15 +186,15 @@ def _extremum(op_name: str, function: type[Amax], x: Any, dim: Any, keepdim: boo
 
 
 @op()
-def amax(x: Any, dim: Any = (), keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
+def amax(input: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
     """The largest value over `dim` (an int or a tuple; all dimensions by default); ties share the gradient."""
-    return _extremum("amax", Amax, x, None if dim == () else dim, keepdim, axis, keepdims)
+    return _extremum("amax", Amax, input, None if dim == () else dim, keepdim, axis, keepdims)
 
 
 @op()
-def amin(x: Any, dim: Any = (), keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
+def amin(input: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
     """The smallest value over `dim` (an int or a tuple; all dimensions by default); ties share the gradient."""
-    return _extremum("amin", Amin, x, None if dim == () else dim, keepdim, axis, keepdims)
+    return _extremum("amin", Amin, input, None if dim == () else dim, keepdim, axis, keepdims)
 
 
 class MaxAlong(Reduction):
@@ -248,17 +255,17 @@ def _picked_along(op_name: str, along: type[MaxAlong], result: type, x: Tensor, 
 
 
 @op()
-def max(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Any:
+def max(input: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Any:
     """max(x): the largest value (a 0-d tensor). max(x, dim): (values, indices) along dim, as in PyTorch
     (engine.MaxResult: unpack it or read .values/.indices); max(x, other_tensor): the elementwise maximum.
     For several dims at once, amax."""
-    return _extremum_along("max", MaxAlong, MaxResult, maximum, Amax, x, dim, keepdim, axis, keepdims)
+    return _extremum_along("max", MaxAlong, MaxResult, maximum, Amax, input, dim, keepdim, axis, keepdims)
 
 
 @op()
-def min(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Any:
+def min(input: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Any:
     """min(x): the smallest value. min(x, dim): (values, indices) along dim. min(x, other): elementwise."""
-    return _extremum_along("min", MinAlong, MinResult, minimum, Amin, x, dim, keepdim, axis, keepdims)
+    return _extremum_along("min", MinAlong, MinResult, minimum, Amin, input, dim, keepdim, axis, keepdims)
 
 
 class LogSumExp(Reduction):
@@ -284,10 +291,10 @@ class LogSumExp(Reduction):
 
 
 @op()
-def logsumexp(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
+def logsumexp(input: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
     """log Σ exp(x) over `dim`, computed stably (the max is subtracted first)."""
-    x = float_input(x)
-    return LogSumExp.apply(x, _dims("logsumexp", x, dim, axis), _keep("logsumexp", keepdim, keepdims))
+    input = float_input(input)
+    return LogSumExp.apply(input, _dims("logsumexp", input, dim, axis), _keep("logsumexp", keepdim, keepdims))
 
 
 class Var(Reduction):
@@ -317,24 +324,24 @@ class Var(Reduction):
 
 
 def _correction(unbiased: Any, correction: Any) -> int:
-    if unbiased is not None and correction is not None:
+    if unbiased is None:
+        return 1 if correction is None else int(correction)
+    if correction not in (1, None):
         raise TypeError("var/std: give correction= or unbiased=, not both")
-    if correction is not None:
-        return int(correction)
-    return 1 if unbiased is None else int(unbiased)  # unbiased=True is correction 1 (PyTorch's older name)
+    return int(unbiased)  # unbiased=True is correction 1 (PyTorch's older name)
 
 
 @op()
 def var(
-    x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None,
+    input: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = 1,
     axis: Any = None, keepdims: Any = None,
 ) -> Tensor:  # fmt: skip
     """Σ(x - mean)² / max(n - correction, 0); correction=1 (PyTorch's default) is the unbiased estimate.
 
     As in PyTorch, correction >= n divides by 0 (inf or nan), never by a negative count."""
-    x = float_input(x)
-    dims = _dims("var", x, dim, axis)
-    return Var.apply(x, dims, _keep("var", keepdim, keepdims), _correction(unbiased, correction))
+    input = float_input(input)
+    dims = _dims("var", input, dim, axis)
+    return Var.apply(input, dims, _keep("var", keepdim, keepdims), _correction(unbiased, correction))
 
 
 class StdFromVar(Function):
@@ -356,35 +363,35 @@ class StdFromVar(Function):
 
 @op()
 def std(
-    x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None,
+    input: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = 1,
     axis: Any = None, keepdims: Any = None,
 ) -> Tensor:  # fmt: skip
     """√var(x); correction=1 by default, as PyTorch. A constant sample has gradient 0 (not nan), as PyTorch."""
-    return StdFromVar.apply(var(x, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims))
+    return StdFromVar.apply(var(input, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims))
 
 
 @op(method=False)
 def var_mean(
-    x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None,
+    input: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = 1,
     axis: Any = None, keepdims: Any = None,
 ) -> tuple[Tensor, Tensor]:  # fmt: skip
     """(var(x), mean(x)) over the same dims, as torch.var_mean: a tuple of two tensors, each with its gradient."""
     if isinstance(dim, bool):  # var_mean(x, True): PyTorch's (input, unbiased) form
         dim, unbiased = None, dim
-    variance = var(x, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
-    return variance, mean(x, dim, keepdim, axis=axis, keepdims=keepdims)
+    variance = var(input, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
+    return variance, mean(input, dim, keepdim, axis=axis, keepdims=keepdims)
 
 
 @op(method=False)
 def std_mean(
-    x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None,
+    input: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = 1,
     axis: Any = None, keepdims: Any = None,
 ) -> tuple[Tensor, Tensor]:  # fmt: skip
     """(std(x), mean(x)) over the same dims, as torch.std_mean: a tuple of two tensors, each with its gradient."""
     if isinstance(dim, bool):  # std_mean(x, True): PyTorch's (input, unbiased) form
         dim, unbiased = None, dim
-    deviation = std(x, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
-    return deviation, mean(x, dim, keepdim, axis=axis, keepdims=keepdims)
+    deviation = std(input, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
+    return deviation, mean(input, dim, keepdim, axis=axis, keepdims=keepdims)
 
 
 def _single_dim(op_name: str, x: Tensor, dim: Any, axis: Any) -> int:
@@ -419,10 +426,10 @@ class Softmax(Function):
 
 
 @op()
-def softmax(x: Any, dim: Any = None, dtype: Any = None, *, axis: Any = None) -> Tensor:
+def softmax(input: Any, dim: Any = None, dtype: Any = None, *, axis: Any = None) -> Tensor:
     """exp(x) / Σ exp(x) along one dim (the last by default), stable for logits of any magnitude."""
-    x = float_input(x) if dtype is None else as_tensor(x).to(to_dtype("softmax", dtype))
-    return Softmax.apply(x, _single_dim("softmax", x, dim, axis))
+    input = float_input(input) if dtype is None else as_tensor(input).to(to_dtype("softmax", dtype))
+    return Softmax.apply(input, _single_dim("softmax", input, dim, axis))
 
 
 class LogSoftmax(Function):
@@ -448,10 +455,10 @@ class LogSoftmax(Function):
 
 
 @op()
-def log_softmax(x: Any, dim: Any = None, dtype: Any = None, *, axis: Any = None) -> Tensor:
+def log_softmax(input: Any, dim: Any = None, dtype: Any = None, *, axis: Any = None) -> Tensor:
     """x - logsumexp(x) along one dim (the last by default), stable for logits of any magnitude."""
-    x = float_input(x) if dtype is None else as_tensor(x).to(to_dtype("log_softmax", dtype))
-    return LogSoftmax.apply(x, _single_dim("log_softmax", x, dim, axis))
+    input = float_input(input) if dtype is None else as_tensor(input).to(to_dtype("log_softmax", dtype))
+    return LogSoftmax.apply(input, _single_dim("log_softmax", input, dim, axis))
 
 
 class SumOfSquares(Function):
@@ -532,15 +539,15 @@ def _arg(op_name: str, function: Any, x: Any, dim: Any, keepdim: bool, axis: Any
 
 
 @op()
-def argmax(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
+def argmax(input: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
     """Index of the largest value (of the flattened tensor without dim); no gradient."""
-    return _arg("argmax", np.argmax, x, dim, keepdim, axis, keepdims)
+    return _arg("argmax", np.argmax, input, dim, keepdim, axis, keepdims)
 
 
 @op()
-def argmin(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
+def argmin(input: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
     """Index of the smallest value (of the flattened tensor without dim); no gradient."""
-    return _arg("argmin", np.argmin, x, dim, keepdim, axis, keepdims)
+    return _arg("argmin", np.argmin, input, dim, keepdim, axis, keepdims)
 
 
 # ----- all and any (no gradient) -----------------------------------------------------------------------------
@@ -554,15 +561,15 @@ def _logical(op_name: str, reduce: Any, x: Any, dim: Any, keepdim: bool, axis: A
 
 
 @op()
-def all(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
+def all(input: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
     """True where every element over `dim` (all of them by default) is nonzero, as a bool tensor (no gradient)."""
-    return _logical("all", np.all, x, dim, keepdim, axis, keepdims)
+    return _logical("all", np.all, input, dim, keepdim, axis, keepdims)
 
 
 @op()
-def any(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
+def any(input: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
     """True where some element over `dim` (all of them by default) is nonzero, as a bool tensor (no gradient)."""
-    return _logical("any", np.any, x, dim, keepdim, axis, keepdims)
+    return _logical("any", np.any, input, dim, keepdim, axis, keepdims)
 
 
 # ----- products and running sums ------------------------------------------------------------------------------
@@ -605,18 +612,18 @@ def _product_of_others(x: Any, dim: int) -> Any:
 
 
 @op()
-def prod(x: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+def prod(input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """Π over one `dim` (all elements by default); bool and integer tensors multiply to int64, as in PyTorch.
     The gradient is the product of the other elements, also where some of them are 0."""
-    x = as_tensor(x)
+    input = as_tensor(input)
     if dtype is not None:
-        x = x.to(to_dtype("prod", dtype))
-    elif x.data.dtype.kind in "biu" and x.data.dtype != np.int64:
-        x = Tensor._wrap(x.data.astype(np.int64))
+        input = input.to(to_dtype("prod", dtype))
+    elif input.data.dtype.kind in "biu" and input.data.dtype != np.int64:
+        input = Tensor._wrap(input.data.astype(np.int64))
     if isinstance(dim, tuple | list):
         raise TypeError(f"prod: takes one dim (an int) or none for all elements, as in PyTorch; got {dim!r}")
-    d = None if dim is None or x.ndim == 0 else normalize_dim("prod", dim, x.ndim)
-    return Prod.apply(x, d, bool(keepdim))
+    d = None if dim is None or input.ndim == 0 else normalize_dim("prod", dim, input.ndim)
+    return Prod.apply(input, d, bool(keepdim))
 
 
 class Cumsum(Function):
@@ -640,14 +647,14 @@ class Cumsum(Function):
 
 
 @op(inplace="cumsum_")
-def cumsum(x: Any, dim: int, *, dtype: Any = None) -> Tensor:
+def cumsum(input: Any, dim: int, *, dtype: Any = None) -> Tensor:
     """Running sums along dim: out[i] = x[0] + ... + x[i]; bool and integer tensors give int64, as in PyTorch."""
-    x = as_tensor(x)
+    input = as_tensor(input)
     if dtype is not None:
-        x = x.to(to_dtype("cumsum", dtype))
-    elif x.data.dtype.kind in "biu" and x.data.dtype != np.int64:
-        x = Tensor._wrap(x.data.astype(np.int64))
-    return Cumsum.apply(x, normalize_dim("cumsum", dim, x.ndim))
+        input = input.to(to_dtype("cumsum", dtype))
+    elif input.data.dtype.kind in "biu" and input.data.dtype != np.int64:
+        input = Tensor._wrap(input.data.astype(np.int64))
+    return Cumsum.apply(input, normalize_dim("cumsum", dim, input.ndim))
 
 
 # ----- norms ---------------------------------------------------------------------------------------------------
@@ -707,23 +714,23 @@ def _array(value: Any) -> np.ndarray:
 
 
 @op()
-def norm(x: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
     """The vector p-norm (Σ|xᵢ|ᵖ)^(1/p) over `dim` (all elements by default), as torch.norm: p=2 or 'fro' is
     the Euclidean length, 1 the sum of |xᵢ|, inf the largest |xᵢ|, -inf the smallest, 0 the count of nonzeros."""
-    x = as_tensor(x)
-    if x.data.dtype.kind != "f":
+    input = as_tensor(input)
+    if input.data.dtype.kind != "f":
         raise DtypeError(
-            f"norm: expects a float tensor, got {x.dtype} (shape {x.shape}), as in PyTorch; convert it first "
+            f"norm: expects a float tensor, got {input.dtype} (shape {input.shape}), as in PyTorch; convert it first "
             "(x.float())"
         )
     if dtype is not None:
         target = to_dtype("norm", dtype)
-        if target.kind != "f" or target.itemsize < x.data.dtype.itemsize:
+        if target.kind != "f" or target.itemsize < input.data.dtype.itemsize:
             raise DtypeError(
-                f"norm: dtype={target} would narrow the {x.dtype} input (as PyTorch, it must be a float dtype at "
+                f"norm: dtype={target} would narrow the {input.dtype} input (as PyTorch, it must be a float dtype at "
                 f"least as wide); leave dtype out, or convert the input first (x.to({target}))"
             )
-        x = x.to(target)
+        input = input.to(target)
     if p is None or p == "fro":
         if p == "fro" and isinstance(dim, tuple | list) and len(dim) > 2:
             raise DimError(f"norm: p='fro' takes at most 2 dims, got dim={tuple(dim)}; for more, use p=2")
@@ -735,10 +742,10 @@ def norm(x: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: 
         )
     elif not isinstance(p, int | float | np.number) or isinstance(p, bool):
         raise TypeError(f"norm: p must be a number, inf, -inf or 'fro', got {p!r}")
-    dims = normalize_dims("norm", dim, x.ndim)
-    if math.isinf(p) and x.data.size == 0:
-        _check_nonempty_extremum("norm", x.shape, dims)  # the largest |x| of nothing does not exist
-    return Norm.apply(x, float(p), dims, bool(keepdim))
+    dims = normalize_dims("norm", dim, input.ndim)
+    if math.isinf(p) and input.data.size == 0:
+        _check_nonempty_extremum("norm", input.shape, dims)  # the largest |x| of nothing does not exist
+    return Norm.apply(input, float(p), dims, bool(keepdim))
 
 
 # ----- sorting and order statistics ----------------------------------------------------------------------------
@@ -772,46 +779,46 @@ class Topk(GatherAlong):
 
 
 @op()
-def sort(x: Any, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:
+def sort(input: Any, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:
     """(values, indices) of x sorted along dim, ascending unless descending=True (engine.SortResult, as torch.sort).
 
     NaN counts as the largest value, as in PyTorch. dagrad's sort is always stable: equal values keep their order.
     PyTorch's is with stable=True; without it PyTorch may order ties otherwise (the same values, other indices)."""
-    x = as_tensor(x)
-    if x.ndim == 0:
-        return SortResult(x.clone(), Tensor._wrap(np.zeros((), np.int64)))
-    d = normalize_dim("sort", dim, x.ndim)
-    indices = _stable_argsort(x.data, d, bool(descending))
-    return SortResult(Sort.apply(x, indices, d), Tensor._wrap(indices.copy()))
+    input = as_tensor(input)
+    if input.ndim == 0:
+        return SortResult(input.clone(), Tensor._wrap(np.zeros((), np.int64)))
+    d = normalize_dim("sort", dim, input.ndim)
+    indices = _stable_argsort(input.data, d, bool(descending))
+    return SortResult(Sort.apply(input, indices, d), Tensor._wrap(indices.copy()))
 
 
 @op()
-def argsort(x: Any, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
+def argsort(input: Any, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
     """The indices that sort x along dim (int64, no gradient): sort(x, dim, descending).indices."""
-    x = as_tensor(x)
-    if x.ndim == 0:
+    input = as_tensor(input)
+    if input.ndim == 0:
         return Tensor._wrap(np.zeros((), np.int64))
-    return Tensor._wrap(_stable_argsort(x.data, normalize_dim("argsort", dim, x.ndim), bool(descending)))
+    return Tensor._wrap(_stable_argsort(input.data, normalize_dim("argsort", dim, input.ndim), bool(descending)))
 
 
 @op()
-def topk(x: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+def topk(input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
     """(values, indices) of the k largest elements along dim (the k smallest with largest=False), as torch.topk.
 
     They always come sorted, largest first (smallest first with largest=False), and equal values in their order in
     x; PyTorch's order of ties (and with sorted=False, of everything) is its implementation's."""
-    x = as_tensor(x)
-    d = normalize_dim("topk", dim, x.ndim)
-    n = x.shape[d] if x.ndim else 1
+    input = as_tensor(input)
+    d = normalize_dim("topk", dim, input.ndim)
+    n = input.shape[d] if input.ndim else 1
     if not isinstance(k, int | np.integer) or isinstance(k, bool) or not 0 <= k <= n:
         raise ShapeError(
-            f"topk: k={k!r} is out of range for dimension {d} of size {n} (shape {x.shape}); k must be an int "
+            f"topk: k={k!r} is out of range for dimension {d} of size {n} (shape {input.shape}); k must be an int "
             f"from 0 to {n}"
         )
-    if x.ndim == 0:  # as PyTorch: the value itself
-        return TopkResult(x.clone(), Tensor._wrap(np.zeros((), np.int64)))
-    indices = np.take(_stable_argsort(x.data, d, descending=bool(largest)), np.arange(k), axis=d)
-    return TopkResult(Topk.apply(x, indices, d), Tensor._wrap(indices.copy()))
+    if input.ndim == 0:  # as PyTorch: the value itself
+        return TopkResult(input.clone(), Tensor._wrap(np.zeros((), np.int64)))
+    indices = np.take(_stable_argsort(input.data, d, descending=bool(largest)), np.arange(k), axis=d)
+    return TopkResult(Topk.apply(input, indices, d), Tensor._wrap(indices.copy()))
 
 
 def _lower_median(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> Any:
@@ -885,20 +892,20 @@ def _order_statistic_input(op_name: str, x: Any) -> Tensor:
 
 
 @op()
-def median(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+def median(input: Any, dim: Any = None, keepdim: bool = False) -> Any:
     """median(x): the middle value of all elements, the lower of the two middle ones for an even count (as PyTorch),
     a 0-d tensor whose gradient ties share. median(x, dim): (values, indices) along dim (engine.MedianResult), the
     gradient going to the index. A slice with a NaN has median NaN."""
-    x = _order_statistic_input("median", x)
+    input = _order_statistic_input("median", input)
     if dim is None:
         if keepdim:
             raise TypeError("median: keepdim= needs dim=; median() of the whole tensor has no dimension left")
-        return Median.apply(x, None, False)
-    return _picked_along("median", MedianAlong, MedianResult, x, dim, bool(keepdim))
+        return Median.apply(input, None, False)
+    return _picked_along("median", MedianAlong, MedianResult, input, dim, bool(keepdim))
 
 
 @op()
-def mode(x: Any, dim: int = -1, keepdim: bool = False) -> Any:
+def mode(input: Any, dim: int = -1, keepdim: bool = False) -> Any:
     """(values, indices) of the most frequent value along dim (the last by default), as torch.mode
     (engine.ModeResult): on a tie of counts the smallest value, at its last occurrence; the gradient goes there."""
-    return _picked_along("mode", ModeAlong, ModeResult, as_tensor(x), dim, bool(keepdim))
+    return _picked_along("mode", ModeAlong, ModeResult, as_tensor(input), dim, bool(keepdim))

@@ -74,10 +74,10 @@ def _reshaped(x: Tensor, shape: tuple[int, ...], shown: str | None = None) -> Te
 
 
 @op()
-def reshape(x: Any, *shape: Any) -> Tensor:
+def reshape(input: Any, *shape: Any) -> Tensor:
     """The same values in a new shape; one size may be -1 (inferred). A view when the memory allows it."""
-    x = as_tensor(x)
-    return _reshaped(x, _resolve("reshape", x, _sizes("reshape", shape)))
+    input = as_tensor(input)
+    return _reshaped(input, _resolve("reshape", input, _sizes("reshape", shape)))
 
 
 @op(export_as=False)
@@ -104,59 +104,61 @@ def contiguous(x: Tensor) -> Tensor:
 
 
 @op()
-def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions start_dim..end_dim into one (all of them by default); with nothing to merge (a 1-d x),
     x itself, as in PyTorch."""
-    x = as_tensor(x)
-    if x.ndim == 0:
-        return _reshaped(x, (1,), "flatten")
-    start, end = normalize_dim("flatten", start_dim, x.ndim), normalize_dim("flatten", end_dim, x.ndim)
+    input = as_tensor(input)
+    if input.ndim == 0:
+        return _reshaped(input, (1,), "flatten")
+    start, end = normalize_dim("flatten", start_dim, input.ndim), normalize_dim("flatten", end_dim, input.ndim)
     if start > end:
-        raise DimError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {x.shape}")
+        raise DimError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {input.shape}")
     if start == end:
-        return x  # no dimension to merge: the tensor itself, as torch.flatten documents (not a new view)
-    merged = math.prod(x.shape[start : end + 1])  # spelled out, not -1: ambiguous for an empty tensor
-    return _reshaped(x, x.shape[:start] + (merged,) + x.shape[end + 1 :], call_label("flatten", start_dim or None))
+        return input  # no dimension to merge: the tensor itself, as torch.flatten documents (not a new view)
+    merged = math.prod(input.shape[start : end + 1])  # spelled out, not -1: ambiguous for an empty tensor
+    return _reshaped(
+        input, input.shape[:start] + (merged,) + input.shape[end + 1 :], call_label("flatten", start_dim or None)
+    )
 
 
 @op()
-def unflatten(x: Any, dim: int, sizes: Sequence[int]) -> Tensor:
+def unflatten(input: Any, dim: int, sizes: Sequence[int]) -> Tensor:
     """Split dimension `dim` into `sizes` (one may be -1): the inverse of flatten."""
-    x = as_tensor(x)
-    d = normalize_dim("unflatten", dim, x.ndim)
+    input = as_tensor(input)
+    d = normalize_dim("unflatten", dim, input.ndim)
     sizes = _sizes("unflatten", (sizes,))
     known = math.prod(s for s in sizes if s != -1)
     if (
         sizes.count(-1) > 1
-        or (-1 not in sizes and known != x.shape[d])
-        or (-1 in sizes and (known == 0 or x.shape[d] % known))
+        or (-1 not in sizes and known != input.shape[d])
+        or (-1 in sizes and (known == 0 or input.shape[d] % known))
     ):
-        raise ShapeError(f"unflatten: sizes {sizes} do not multiply to dimension {dim}'s length {x.shape[d]}")
-    sizes = tuple(x.shape[d] // known if s == -1 else s for s in sizes)
-    return _reshaped(x, x.shape[:d] + sizes + x.shape[d + 1 :], call_label("unflatten", dim, sizes))
+        raise ShapeError(f"unflatten: sizes {sizes} do not multiply to dimension {dim}'s length {input.shape[d]}")
+    sizes = tuple(input.shape[d] // known if s == -1 else s for s in sizes)
+    return _reshaped(input, input.shape[:d] + sizes + input.shape[d + 1 :], call_label("unflatten", dim, sizes))
 
 
 @op()
-def squeeze(x: Any, dim: Any = None, *, axis: Any = None) -> Tensor:
+def squeeze(input: Any, dim: Any = None, *, axis: Any = None) -> Tensor:
     """Drop dimensions of size 1 (all of them, or those given; a given one of another size stays, as PyTorch)."""
-    x = as_tensor(x)
-    dims = normalize_dims("squeeze", dim if axis is None else axis, x.ndim)
-    drop = set(range(x.ndim)) if dims is None else set(dims)
-    shape = tuple(s for i, s in enumerate(x.shape) if not (i in drop and s == 1))
-    return _reshaped(x, shape, call_label("squeeze", dim))
+    input = as_tensor(input)
+    dims = normalize_dims("squeeze", dim if axis is None else axis, input.ndim)
+    drop = set(range(input.ndim)) if dims is None else set(dims)
+    shape = tuple(s for i, s in enumerate(input.shape) if not (i in drop and s == 1))
+    return _reshaped(input, shape, call_label("squeeze", dim))
 
 
 @op(aliases=["expand_dims"])
-def unsqueeze(x: Any, dim: int) -> Tensor:
+def unsqueeze(input: Any, dim: int) -> Tensor:
     """Insert a dimension of size 1 at `dim` (negative counts from the end of the result)."""
-    x = as_tensor(x)
-    if not isinstance(dim, int | np.integer) or not -(x.ndim + 1) <= dim <= x.ndim:
+    input = as_tensor(input)
+    if not isinstance(dim, int | np.integer) or not -(input.ndim + 1) <= dim <= input.ndim:
         raise DimError(
-            f"unsqueeze: dim {dim} is out of range for a result with {x.ndim + 1} dimensions "
-            f"(expected to be in range [{-(x.ndim + 1)}, {x.ndim}])"
+            f"unsqueeze: dim {dim} is out of range for a result with {input.ndim + 1} dimensions "
+            f"(expected to be in range [{-(input.ndim + 1)}, {input.ndim}])"
         )
-    d = int(dim) % (x.ndim + 1)
-    return _reshaped(x, x.shape[:d] + (1,) + x.shape[d:], call_label("unsqueeze", dim))
+    d = int(dim) % (input.ndim + 1)
+    return _reshaped(input, input.shape[:d] + (1,) + input.shape[d:], call_label("unsqueeze", dim))
 
 
 # ----- transpose, permute --------------------------------------------------------------------------
@@ -185,48 +187,56 @@ def _permuted(x: Tensor, dims: tuple[int, ...] | None) -> Tensor:
 
 
 @op()
-def permute(x: Any, *dims: Any) -> Tensor:
+def permute(input: Any, *dims: Any) -> Tensor:
     """The dimensions in the order `dims` (a permutation of 0..ndim-1; negative ones count from the end)."""
-    x = as_tensor(x)
+    input = as_tensor(input)
     if not dims:
         raise TypeError("permute: give the new order of the dims, e.g. x.permute(1, 0) (x.permute(()) for a 0-d x)")
     dims = _sizes("permute", dims)
-    normalized = tuple(normalize_dim("permute", d, x.ndim) for d in dims)
-    if sorted(normalized) != list(range(x.ndim)):
-        raise DimError(f"permute: dims {dims} are not a permutation of the {x.ndim} dimensions of shape {x.shape}")
-    return _permuted(x, normalized)
+    normalized = tuple(normalize_dim("permute", d, input.ndim) for d in dims)
+    if sorted(normalized) != list(range(input.ndim)):
+        raise DimError(
+            f"permute: dims {dims} are not a permutation of the {input.ndim} dimensions of shape {input.shape}"
+        )
+    return _permuted(input, normalized)
 
 
 @op()
-def transpose(x: Any, dim0: Any = None, dim1: Any = None) -> Tensor:
+def transpose(input: Any, dim0: Any = None, dim1: Any = None) -> Tensor:
     """transpose(x, dim0, dim1) swaps two dimensions (PyTorch); transpose(x) reverses them all (NumPy), and
     transpose(x, (2, 0, 1)) permutes them (NumPy's axes)."""
-    x = as_tensor(x)
+    input = as_tensor(input)
     if dim0 is None and dim1 is None:
-        return _permuted(x, None)
+        return _permuted(input, None)
     if dim1 is None:
         if not isinstance(dim0, tuple | list):
             raise TypeError(f"transpose: give two dims to swap (transpose(0, 1)) or a whole permutation, got {dim0!r}")
-        return permute(x, *dim0)
-    a, b = normalize_dim("transpose", dim0, x.ndim), normalize_dim("transpose", dim1, x.ndim)
-    dims = list(range(x.ndim))
+        return permute(input, *dim0)
+    a, b = normalize_dim("transpose", dim0, input.ndim), normalize_dim("transpose", dim1, input.ndim)
+    dims = list(range(input.ndim))
     dims[a], dims[b] = dims[b], dims[a]
-    return _permuted(x, tuple(dims))
-
-
-@op(aliases=["swapdims"])
-def swapaxes(x: Any, axis0: int, axis1: int) -> Tensor:
-    """Exchange two dimensions (NumPy's name for PyTorch's two-argument transpose)."""
-    return transpose(x, axis0, axis1)
+    return _permuted(input, tuple(dims))
 
 
 @op()
-def t(x: Any) -> Tensor:
+def swapaxes(input: Any, axis0: int, axis1: int) -> Tensor:
+    """Exchange two dimensions (NumPy's name for PyTorch's two-argument transpose)."""
+    return transpose(input, axis0, axis1)
+
+
+@op()
+def swapdims(input: Any, dim0: int, dim1: int) -> Tensor:
+    """Exchange two dimensions: transpose(input, dim0, dim1) under PyTorch's other name."""
+    return transpose(input, dim0, dim1)
+
+
+@op()
+def t(input: Any) -> Tensor:
     """The transpose of a matrix (a 0-d or 1-d tensor is returned as a view of itself), as PyTorch's t()."""
-    x = as_tensor(x)
-    if x.ndim > 2:
-        raise DimError(f"t: expects a tensor with at most 2 dimensions, got shape {x.shape}; use transpose(d0, d1)")
-    return _permuted(x, None)
+    input = as_tensor(input)
+    if input.ndim > 2:
+        raise DimError(f"t: expects a tensor with at most 2 dimensions, got shape {input.shape}; use transpose(d0, d1)")
+    return _permuted(input, None)
 
 
 @op(aliases=["moveaxis"])
@@ -293,22 +303,22 @@ class Expand(Function):
 
 
 @op(aliases=["broadcast_to"])
-def expand(x: Any, *sizes: Any) -> Tensor:
+def expand(input: Any, *sizes: Any) -> Tensor:
     """Broadcast to `sizes` without copying; -1 keeps a dimension, new ones go in front (PyTorch's expand)."""
-    x = as_tensor(x)
+    input = as_tensor(input)
     shape = _sizes("expand", sizes)
-    offset = len(shape) - x.ndim
+    offset = len(shape) - input.ndim
     if offset >= 0:
-        shape = tuple(x.shape[i - offset] if s == -1 and i >= offset else s for i, s in enumerate(shape))
+        shape = tuple(input.shape[i - offset] if s == -1 and i >= offset else s for i, s in enumerate(shape))
     try:
-        if offset < 0 or np.broadcast_shapes(x.shape, shape) != shape:
+        if offset < 0 or np.broadcast_shapes(input.shape, shape) != shape:
             raise ValueError
     except ValueError:
         raise ShapeError(
-            f"expand: cannot broadcast a tensor of shape {x.shape} to {shape}; only dimensions of size 1 "
+            f"expand: cannot broadcast a tensor of shape {input.shape} to {shape}; only dimensions of size 1 "
             "can be expanded (and new ones added in front)"
         ) from None
-    return Expand.apply(x, shape)._share_version_with(x, (Expand, (shape,)))
+    return Expand.apply(input, shape)._share_version_with(input, (Expand, (shape,)))
 
 
 @op(export_as=False)

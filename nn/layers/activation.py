@@ -9,24 +9,34 @@ from nn.module import Module
 
 
 class ReLU(Module):
-    """max(x, 0)"""
+    """max(x, 0); inplace=True writes it into the input (x.relu_())"""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return engine.relu(x)
+        return x.relu_() if self.inplace else engine.relu(x)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):
     """x if x > 0 else negative_slope·x"""
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = float(negative_slope)
+        self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.inplace:
+            return F.leaky_relu(x, self.negative_slope, inplace=True)
         return engine.leaky_relu(x, self.negative_slope)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class Tanh(Module):
@@ -60,10 +70,17 @@ class GELU(Module):
 
 
 class SiLU(Module):
-    """x·sigmoid(x)"""
+    """x·sigmoid(x); inplace=True writes it into the input"""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return engine.silu(x)
+        return F.silu(x, inplace=True) if self.inplace else engine.silu(x)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class Softplus(Module):

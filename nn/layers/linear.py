@@ -11,7 +11,7 @@ import engine
 from engine import Tensor
 from nn import init
 from nn.module import Module
-from nn.parameter import Parameter
+from nn.parameter import Parameter, factory_dtype
 
 
 class Linear(Module):
@@ -21,8 +21,11 @@ class Linear(Module):
     bias ~ U(-1/√in, 1/√in). nn.MLP re-initialises the weights for its activation.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: Any = np.float32) -> None:
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, device: Any = None, dtype: Any = None
+    ) -> None:
         super().__init__()
+        dtype = factory_dtype("Linear", device, dtype)
         if in_features <= 0 or out_features <= 0:
             raise ValueError(
                 f"Linear: in_features and out_features must be positive, got ({in_features}, {out_features})"

@@ -11,7 +11,7 @@ import engine
 from engine import Tensor
 from nn import functional as F
 from nn.module import Module
-from nn.parameter import Parameter
+from nn.parameter import Parameter, factory_dtype
 
 
 class LayerNorm(Module):
@@ -23,9 +23,11 @@ class LayerNorm(Module):
         eps: float = 1e-5,
         elementwise_affine: bool = True,
         bias: bool = True,
-        dtype: Any = np.float32,
+        device: Any = None,
+        dtype: Any = None,
     ) -> None:
         super().__init__()
+        dtype = factory_dtype("LayerNorm", device, dtype)
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.normalized_shape = tuple(int(s) for s in shape)
         self.eps = float(eps)
@@ -63,10 +65,13 @@ class BatchNorm1d(Module):
         momentum: float | None = 0.1,
         affine: bool = True,
         track_running_stats: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+        *,
         bias: bool = True,
-        dtype: Any = np.float32,
     ) -> None:
         super().__init__()
+        dtype = factory_dtype("BatchNorm1d", device, dtype)
         self.num_features = int(num_features)
         self.use_bias = bias
         self.eps = float(eps)

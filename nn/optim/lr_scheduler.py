@@ -14,14 +14,22 @@ from nn.optim.optimizer import Optimizer
 class LRScheduler:
     """Base: remembers each group's initial lr, and on `step()` sets every group's lr from `get_lr()`."""
 
-    def __init__(self, optimizer: Optimizer) -> None:
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
+        """last_epoch=-1 starts the schedule; another value resumes it after that epoch, as in PyTorch (the
+        optimizer's groups then need their 'initial_lr', which a scheduler records and its state_dict keeps)."""
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__}: expected an nn.optim optimizer, got {type(optimizer).__name__}")
         self.optimizer = optimizer
-        for group in optimizer.param_groups:
-            group.setdefault("initial_lr", group["lr"])
+        for i, group in enumerate(optimizer.param_groups):
+            if last_epoch == -1:
+                group.setdefault("initial_lr", group["lr"])
+            elif "initial_lr" not in group:
+                raise KeyError(
+                    f"{type(self).__name__}: last_epoch={last_epoch} resumes a schedule, but param_groups[{i}] has "
+                    "no 'initial_lr'; load the optimizer's state_dict first, or start with last_epoch=-1"
+                )
         self.base_lrs = [float(group["initial_lr"]) for group in optimizer.param_groups]
-        self.last_epoch = -1
+        self.last_epoch = int(last_epoch)
         self._last_lr: list[float] = []
         self.step()
 
@@ -57,12 +65,12 @@ class LRScheduler:
 class StepLR(LRScheduler):
     """Multiply the learning rate by `gamma` every `step_size` epochs."""
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
         if step_size <= 0:
             raise ValueError(f"StepLR: step_size must be a positive number of epochs, got {step_size}")
         self.step_size = int(step_size)
         self.gamma = float(gamma)
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
         lrs = [float(group["lr"]) for group in self.optimizer.param_groups]
@@ -75,12 +83,12 @@ class CosineAnnealingLR(LRScheduler):
     """lr_t = eta_min + (base_lr - eta_min)·(1 + cos(π·t/T_max))/2, computed recursively as PyTorch does
     (after T_max it rises again, following the cosine)."""
 
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
         if T_max <= 0:
             raise ValueError(f"CosineAnnealingLR: T_max must be a positive number of epochs, got {T_max}")
         self.T_max = int(T_max)
         self.eta_min = float(eta_min)
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
         groups = self.optimizer.param_groups

@@ -157,7 +157,7 @@ def test_binary_cross_entropy_matches_torch(reduction: str) -> None:
     rng = np.random.default_rng(6)
     x, tx = _pair(rng.uniform(0.02, 0.98, size=(5, 2)))
     target = rng.uniform(size=(5, 2))
-    ours = F.binary_cross_entropy(x, target, reduction)
+    ours = F.binary_cross_entropy(x, target, reduction=reduction)
     _check(ours, TF.binary_cross_entropy(tx, torch.from_numpy(target), reduction=reduction), x, tx)
 
 
