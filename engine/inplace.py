@@ -77,7 +77,8 @@ def _record(name: str, target: Tensor, function: Callable, args: tuple, kwargs: 
         raise RuntimeError(
             f"{name}: in-place modification of a view (shape {target.shape}) of another tensor, with gradients "
             "involved: dagrad does not rewrite the base tensor's history (PyTorch does). Change the base "
-            "itself (base[index] = new_values) or build a new tensor out of place (engine.where, engine.cat, or .clone() the view first)."
+            "itself (base[index] = new_values) or build a new tensor out of place (engine.where, engine.cat, "
+            "or .clone() the view first)."
         )
     before = Tensor._wrap(target.data.copy())  # the old value: the op's input, and what pictures show
     before.grad_fn, before.requires_grad, before.name = target.grad_fn, target.requires_grad, target.name
