@@ -1,4 +1,5 @@
-"""Elementwise ops: arithmetic, math functions, rounding, activations, comparisons, NaN tests, where, lerp and casts.
+"""Elementwise ops: arithmetic, math functions, rounding, activations, comparisons, logical and bitwise ops, NaN
+tests, where, lerp and casts.
 
 Each op is a Function (forward and backward side by side, the derivative in its docstring) and, right
 below it, the public function that `@op` makes `engine.<name>`, the Tensor method and its operators.
@@ -9,6 +10,7 @@ walk sums it back to each input's shape (engine.autograd.fit_gradient).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -1338,6 +1340,94 @@ def gt(x: Any, y: Any) -> Tensor:
 def ge(x: Any, y: Any) -> Tensor:
     """x >= y elementwise, as a bool tensor."""
     return _compare("ge", np.greater_equal, x, y)
+
+
+# ----- logical and bitwise ops (no gradient) -------------------------------------------------------
+
+
+def _logical(ufunc: Any, *operands: Any) -> Tensor:
+    tensors = [as_tensor(t) for t in operands]
+    if len(tensors) == 2 and tensors[0].shape != tensors[1].shape:
+        broadcast_shape(ufunc.__name__, tensors[0].shape, tensors[1].shape)
+    return Tensor._wrap(np.asarray(ufunc(*(t.data for t in tensors))))
+
+
+@op()
+def logical_not(input: Any) -> Tensor:
+    """True where input is zero (False), as a bool tensor, whatever input's dtype."""
+    return _logical(np.logical_not, input)
+
+
+@op()
+def logical_and(input: Any, other: Any) -> Tensor:
+    """True where both are nonzero, as a bool tensor (any dtypes, broadcast)."""
+    return _logical(np.logical_and, input, other)
+
+
+@op()
+def logical_or(input: Any, other: Any) -> Tensor:
+    """True where either is nonzero, as a bool tensor (any dtypes, broadcast)."""
+    return _logical(np.logical_or, input, other)
+
+
+@op()
+def logical_xor(input: Any, other: Any) -> Tensor:
+    """True where exactly one is nonzero, as a bool tensor (any dtypes, broadcast)."""
+    return _logical(np.logical_xor, input, other)
+
+
+def _bitwise(name: str, ufunc: Any, *operands: Any) -> Tensor:
+    tensors = [as_tensor(operands[0])] if len(operands) == 1 else binary_operands(name, *operands)
+    for t in tensors:
+        if t.data.dtype.kind not in "biu":
+            raise DtypeError(
+                f"{name}: bool and integer tensors only, got {t.data.dtype} (as PyTorch); for a mask from a float "
+                "tensor compare it first (x > 0), or use the logical_* ops, which take any dtype"
+            )
+    return Tensor._wrap(np.asarray(ufunc(*(t.data for t in tensors))))
+
+
+def _bitwise_in_place(ufunc: Any) -> Callable[..., None]:
+    def write(array: np.ndarray, *other: Any) -> None:
+        if array.dtype.kind not in "biu":
+            raise DtypeError(f"{ufunc.__name__}: bool and integer tensors only, got {array.dtype} (as PyTorch)")
+        ufunc(array, *(o.data if isinstance(o, Tensor) else o for o in other), out=array, casting="same_kind")
+
+    return write
+
+
+@op(operators=["__invert__"], inplace="bitwise_not_", inplace_fast=_bitwise_in_place(np.invert))
+def bitwise_not(input: Any) -> Tensor:
+    """~input: logical not of a bool tensor, bitwise not of an integer tensor (floats are refused, as PyTorch)."""
+    return _bitwise("bitwise_not", np.invert, input)
+
+
+@op(
+    operators=["__and__"],
+    reflected=["__rand__"],
+    inplace="bitwise_and_",
+    inplace_fast=_bitwise_in_place(np.bitwise_and),
+)
+def bitwise_and(input: Any, other: Any) -> Tensor:
+    """input & other: and of bool tensors (mask & mask), bitwise and of integers, broadcast."""
+    return _bitwise("bitwise_and", np.bitwise_and, input, other)
+
+
+@op(operators=["__or__"], reflected=["__ror__"], inplace="bitwise_or_", inplace_fast=_bitwise_in_place(np.bitwise_or))
+def bitwise_or(input: Any, other: Any) -> Tensor:
+    """input | other: or of bool tensors, bitwise or of integers, broadcast."""
+    return _bitwise("bitwise_or", np.bitwise_or, input, other)
+
+
+@op(
+    operators=["__xor__"],
+    reflected=["__rxor__"],
+    inplace="bitwise_xor_",
+    inplace_fast=_bitwise_in_place(np.bitwise_xor),
+)
+def bitwise_xor(input: Any, other: Any) -> Tensor:
+    """input ^ other: exclusive or of bool tensors, bitwise xor of integers, broadcast."""
+    return _bitwise("bitwise_xor", np.bitwise_xor, input, other)
 
 
 # ----- NaN and infinity tests (no gradient) ----------------------------------------------------------
