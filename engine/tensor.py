@@ -271,7 +271,7 @@ class Tensor:
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", precision=4, threshold=20, edgeitems=3, prefix="tensor(")
         extras = []
-        if (self.dtype != DEFAULT_FLOAT and self.dtype.kind == "f") or self.dtype.kind != "f":
+        if self.dtype != DEFAULT_FLOAT and self.dtype.kind != "b" and self.dtype != np.int64:  # torch's defaults
             extras.append(f"dtype={self.dtype}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name}>")

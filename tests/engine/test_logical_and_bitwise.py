@@ -89,3 +89,10 @@ def test_a_float_tensor_that_requires_grad_gives_a_mask_without_gradient():
     mask = engine.logical_not(x) | (x > 1)
     assert mask.dtype == np.bool_ and not mask.requires_grad and mask.grad_fn is None
 
+
+def test_repr_leaves_out_torchs_default_dtypes():
+    """torch prints no dtype for float32, int64 and bool tensors, and the dtype for the others."""
+    assert repr(engine.tensor([1, 2])) == "tensor([1, 2])"
+    assert "dtype" not in repr(engine.tensor([True, False]))
+    assert repr(engine.tensor([1, 2], dtype=engine.int32)) == "tensor([1, 2], dtype=int32)"
+    assert repr(engine.tensor([1.0], dtype=engine.float64)) == "tensor([1.], dtype=float64)"
