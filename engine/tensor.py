@@ -232,6 +232,10 @@ class Tensor:
 
     nelement = numel
 
+    def is_floating_point(self) -> bool:
+        """True for float16/32/64 tensors (the dtypes that can require grad)."""
+        return self.data.dtype.kind == "f"
+
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -451,3 +455,8 @@ class Tensor:
             if changed_at >= sequence_number:  # >=: the in-place op itself read the old value (h += h)
                 return previous
         return self.grad_fn
+
+
+def is_tensor(obj: Any) -> bool:
+    """True for a dagrad Tensor (torch.is_tensor)."""
+    return isinstance(obj, Tensor)

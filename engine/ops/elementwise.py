@@ -1342,6 +1342,26 @@ def ge(x: Any, y: Any) -> Tensor:
     return _compare("ge", np.greater_equal, x, y)
 
 
+@op()
+def isclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+    """|input - other| <= atol + rtol·|other| elementwise, as a bool tensor (infinities of one sign are close)."""
+    x, y = binary_operands("isclose", input, other)
+    return Tensor._wrap(np.asarray(np.isclose(x.data, y.data, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+
+
+@op()
+def allclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    """True when isclose holds everywhere (a Python bool, as torch.allclose)."""
+    return bool(isclose(input, other, rtol, atol, equal_nan).data.all())
+
+
+@op()
+def equal(input: Any, other: Any) -> bool:
+    """True when both have the same shape and the same values (a Python bool; NaN equals nothing)."""
+    x, y = as_tensor(input), as_tensor(other)
+    return x.shape == y.shape and bool(np.array_equal(x.data, y.data))
+
+
 # ----- logical and bitwise ops (no gradient) -------------------------------------------------------
 
 

@@ -96,3 +96,32 @@ def test_repr_leaves_out_torchs_default_dtypes():
     assert "dtype" not in repr(engine.tensor([True, False]))
     assert repr(engine.tensor([1, 2], dtype=engine.int32)) == "tensor([1, 2], dtype=int32)"
     assert repr(engine.tensor([1.0], dtype=engine.float64)) == "tensor([1.], dtype=float64)"
+
+
+A = np.array([1.0, np.inf, np.nan, 1e-9, -np.inf, 2.0])
+B = np.array([1.0 + 1e-6, np.inf, np.nan, 0.0, np.inf, 2.1])
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        lambda lib, a, b: lib.isclose(a, b),
+        lambda lib, a, b: a.isclose(b, equal_nan=True),
+        lambda lib, a, b: lib.isclose(a, b, rtol=0.1, atol=0.0),
+        lambda lib, a, b: lib.allclose(a[:2], b[:2]),
+        lambda lib, a, b: a.allclose(b, equal_nan=True),
+        lambda lib, a, b: lib.allclose(a, b, rtol=0.1, equal_nan=True),
+        lambda lib, a, b: lib.equal(a, a),
+        lambda lib, a, b: lib.equal(a[:2], a[:2].clone()),
+        lambda lib, a, b: lib.equal(a[:2], a[:3]),
+        lambda lib, a, b: a[:1].equal(a[:1].reshape(1, 1)),
+        lambda lib, a, b: lib.numel(a.reshape(2, 3)),
+        lambda lib, a, b: (lib.is_floating_point(a), a.long().is_floating_point(), lib.is_tensor(a), lib.is_tensor(2)),
+    ],
+)
+def test_closeness_equality_and_tensor_queries_as_torch(case):
+    mine, theirs = case(engine, engine.tensor(A), engine.tensor(B)), case(torch, torch.tensor(A), torch.tensor(B))
+    if isinstance(theirs, torch.Tensor):
+        assert_close(mine, theirs)
+    else:
+        assert type(mine) is type(theirs) and mine == theirs
