@@ -198,6 +198,11 @@ class PowScalar(Function):
     def forward(ctx, x, exponent):
         ctx.exponent = exponent
         ctx.save_for_backward(x)
+        if x.dtype.kind == "f":  # PyTorch's CPU kernel multiplies for these: its values, and 10x NumPy's pow
+            if exponent == 3:
+                return x * x * x
+            if exponent == -2:
+                return 1 / (x * x)
         return x**exponent
 
     def backward(ctx, grad):
@@ -205,7 +210,7 @@ class PowScalar(Function):
         c = ctx.exponent
         if c == 0:
             return (zero_gradient(grad),)  # not c·x**(c-1): at x = 0 that is 0·inf
-        return (grad * c * x ** (c - 1),)
+        return (grad * (c * x ** (c - 1)),)  # PyTorch's order: the local slope first
 
 
 def _integer_power_arrays(x: np.ndarray, y: np.ndarray) -> np.ndarray:
