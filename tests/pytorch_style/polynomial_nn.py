@@ -174,7 +174,7 @@ def classify_spirals(path, epochs=40, batch_size=32, order=None, init=None, log_
     # a checkpoint of the weights (and BatchNorm's running statistics), loaded into a model made afresh
     save(model.state_dict(), path)
     restored = Classifier()
-    restored.load_state_dict(load(path))
+    restored.load_state_dict(load(path, weights_only=True))
     restored.eval()
     model.eval()
     with torch.no_grad():
