@@ -16,12 +16,12 @@ from engine.function import Function
 from engine.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from engine.ops import elementwise, indexing, linalg, reduce, shape  # noqa: F401 (importing them registers every op)
 from engine.registry import EXPORTS, export
-from engine.tensor import Size, Tensor, device
+from engine.tensor import Size, Tensor, device, is_tensor
 
 autograd.gradcheck, autograd.gradgradcheck = gradcheck, gradgradcheck  # where PyTorch code looks: torch.autograd.*
 for _core in (
-    Tensor, Size, device, Function, ShapeError, DimError, DtypeError, GradcheckError, gradcheck, gradgradcheck,
-    autograd.backward, autograd.grad, graph.set_learning_size,
+    Tensor, Size, device, is_tensor, Function, ShapeError, DimError, DtypeError, GradcheckError, gradcheck,
+    gradgradcheck, autograd.backward, autograd.grad, graph.set_learning_size,
     grad_mode.no_grad, grad_mode.enable_grad, grad_mode.set_grad_enabled, grad_mode.inference_mode,
     grad_mode.is_grad_enabled, grad_mode.is_inference_mode_enabled, grad_mode.detect_anomaly,
     grad_mode.is_anomaly_enabled, random.manual_seed, random.get_rng_state, random.set_rng_state,
@@ -29,6 +29,8 @@ for _core in (
     export(_core)
 for _name, _dtype in dtypes.NAMES.items():  # engine.float32, engine.long, engine.double...
     export(_dtype, _name)
+export(Tensor.numel, "numel")  # torch.numel(x), torch.is_floating_point(x)
+export(Tensor.is_floating_point, "is_floating_point")
 export(dtypes.promote_types)
 export(dtypes.result_type)
 

@@ -304,7 +304,7 @@ def run_tensor_hooks(node: Function, grad: Any, create_graph: bool) -> Any:
 
 def _apply_hook(hook: Callable, grad: Any, create_graph: bool, node: Function | None, tensor: Any = None) -> Any:
     """Call a tensor hook; a returned value replaces the gradient if it has the same shape and dtype."""
-    result = hook(grad if create_graph else Tensor._wrap(grad))
+    result = hook(grad if create_graph else Tensor._wrap(grad if type(grad) is np.ndarray else np.asarray(grad)))
     if result is None:
         return grad
     if not isinstance(result, Tensor):
@@ -330,13 +330,14 @@ def accumulate(tensor: Tensor, g: Any, create_graph: bool, stored: set[int], cop
         tensor._grad = g if tensor._grad is None else tensor._grad + g
         return
     if tensor._grad is None:
-        array = g.copy() if copy else _owned(g)
+        array = np.array(g) if copy else _owned(g)  # np.array: a copy that is an array even for a 0-d scalar
         if id(array) in stored:
             array = array.copy()
         stored.add(id(array))
         tensor._grad = Tensor._wrap(array)
     else:
-        tensor._grad = Tensor._wrap(tensor._grad.data + g)
+        total = tensor._grad.data + g  # NumPy gives a scalar for 0-d operands: .grad must stay a writable array
+        tensor._grad = Tensor._wrap(total if type(total) is np.ndarray else np.asarray(total))
 
 
 def _owned(array: Any) -> np.ndarray:

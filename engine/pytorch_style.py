@@ -98,7 +98,7 @@ def _backward_adapter(user_backward: Any, name: str) -> Any:
         if user_backward is None:
             raise NotImplementedError(f"{name}: define @staticmethod backward(ctx, grad_output) to differentiate it")
         graded = state.create_graph
-        grad_output = grad if isinstance(grad, Tensor) else Tensor._wrap(grad)
+        grad_output = grad if isinstance(grad, Tensor) else Tensor._wrap(np.asarray(grad))  # a rule may give a scalar
         with set_grad_enabled(graded):
             result = user_backward(ctx, grad_output)
         result = result if isinstance(result, tuple) else (result,)

@@ -232,6 +232,10 @@ class Tensor:
 
     nelement = numel
 
+    def is_floating_point(self) -> bool:
+        """True for float16/32/64 tensors (the dtypes that can require grad)."""
+        return self.data.dtype.kind == "f"
+
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -271,7 +275,7 @@ class Tensor:
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", precision=4, threshold=20, edgeitems=3, prefix="tensor(")
         extras = []
-        if (self.dtype != DEFAULT_FLOAT and self.dtype.kind == "f") or self.dtype.kind != "f":
+        if self.dtype != DEFAULT_FLOAT and self.dtype.kind != "b" and self.dtype != np.int64:  # torch's defaults
             extras.append(f"dtype={self.dtype}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name}>")
@@ -452,3 +456,8 @@ class Tensor:
             if changed_at >= sequence_number:  # >=: the in-place op itself read the old value (h += h)
                 return previous
         return self.grad_fn
+
+
+def is_tensor(obj: Any) -> bool:
+    """True for a dagrad Tensor (torch.is_tensor)."""
+    return isinstance(obj, Tensor)

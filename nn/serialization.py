@@ -254,11 +254,17 @@ def read(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     return arrays, dict(metadata)
 
 
-def load(path: PathLike) -> dict[str, Tensor]:
+def load(path: PathLike, map_location: Any = None, *, weights_only: bool = True) -> dict[str, Tensor]:
     """Load a safetensors file as a dict of Tensors (feed it to `model.load_state_dict`).
 
     A missing file raises FileNotFoundError; an empty, truncated, corrupted, pickle or other
     non-safetensors file raises ValueError naming the path and the problem.
+
+    `map_location` and `weights_only` are torch.load's, so `load(path, map_location="cpu", weights_only=True)`
+    runs unchanged: the only location is the CPU (another one raises, as engine.device does), and a safetensors
+    file holds tensors only, whichever weights_only says.
     """
+    if map_location is not None and not callable(map_location) and not isinstance(map_location, dict):
+        engine.device(map_location)  # "cpu", "cpu:0" or engine.device("cpu"); "cuda" says dagrad runs on the CPU
     arrays, _ = read(path)
     return {key: engine.from_numpy(np.array(array)) for key, array in arrays.items()}

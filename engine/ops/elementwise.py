@@ -1,4 +1,5 @@
-"""Elementwise ops: arithmetic, math functions, rounding, activations, comparisons, NaN tests, where, lerp and casts.
+"""Elementwise ops: arithmetic, math functions, rounding, activations, comparisons, logical and bitwise ops, NaN
+tests, where, lerp and casts.
 
 Each op is a Function (forward and backward side by side, the derivative in its docstring) and, right
 below it, the public function that `@op` makes `engine.<name>`, the Tensor method and its operators.
@@ -9,6 +10,7 @@ walk sums it back to each input's shape (engine.autograd.fit_gradient).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -207,6 +209,11 @@ class PowScalar(Function):
     def forward(ctx, x, exponent):
         ctx.exponent = exponent
         ctx.save_for_backward(x)
+        if x.dtype.kind == "f":  # PyTorch's CPU kernel multiplies for these: its values, and 10x NumPy's pow
+            if exponent == 3:
+                return x * x * x
+            if exponent == -2:
+                return 1 / (x * x)
         return x**exponent
 
     def backward(ctx, grad):
@@ -214,7 +221,7 @@ class PowScalar(Function):
         c = ctx.exponent
         if c == 0:
             return (zero_gradient(grad),)  # not c·x**(c-1): at x = 0 that is 0·inf
-        return (grad * c * x ** (c - 1),)
+        return (grad * (c * x ** (c - 1)),)  # PyTorch's order: the local slope first
 
 
 def _integer_power_arrays(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -1365,6 +1372,114 @@ def gt(input: Any, other: Any) -> Tensor:
 def ge(input: Any, other: Any) -> Tensor:
     """x >= y elementwise, as a bool tensor."""
     return _compare("ge", np.greater_equal, input, other)
+
+
+@op()
+def isclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+    """|input - other| <= atol + rtol·|other| elementwise, as a bool tensor (infinities of one sign are close)."""
+    x, y = binary_operands("isclose", input, other)
+    return Tensor._wrap(np.asarray(np.isclose(x.data, y.data, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+
+
+@op()
+def allclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    """True when isclose holds everywhere (a Python bool, as torch.allclose)."""
+    return bool(isclose(input, other, rtol, atol, equal_nan).data.all())
+
+
+@op()
+def equal(input: Any, other: Any) -> bool:
+    """True when both have the same shape and the same values (a Python bool; NaN equals nothing)."""
+    x, y = as_tensor(input), as_tensor(other)
+    return x.shape == y.shape and bool(np.array_equal(x.data, y.data))
+
+
+# ----- logical and bitwise ops (no gradient) -------------------------------------------------------
+
+
+def _logical(ufunc: Any, *operands: Any) -> Tensor:
+    tensors = [as_tensor(t) for t in operands]
+    if len(tensors) == 2 and tensors[0].shape != tensors[1].shape:
+        broadcast_shape(ufunc.__name__, tensors[0].shape, tensors[1].shape)
+    return Tensor._wrap(np.asarray(ufunc(*(t.data for t in tensors))))
+
+
+@op()
+def logical_not(input: Any) -> Tensor:
+    """True where input is zero (False), as a bool tensor, whatever input's dtype."""
+    return _logical(np.logical_not, input)
+
+
+@op()
+def logical_and(input: Any, other: Any) -> Tensor:
+    """True where both are nonzero, as a bool tensor (any dtypes, broadcast)."""
+    return _logical(np.logical_and, input, other)
+
+
+@op()
+def logical_or(input: Any, other: Any) -> Tensor:
+    """True where either is nonzero, as a bool tensor (any dtypes, broadcast)."""
+    return _logical(np.logical_or, input, other)
+
+
+@op()
+def logical_xor(input: Any, other: Any) -> Tensor:
+    """True where exactly one is nonzero, as a bool tensor (any dtypes, broadcast)."""
+    return _logical(np.logical_xor, input, other)
+
+
+def _bitwise(name: str, ufunc: Any, *operands: Any) -> Tensor:
+    tensors = [as_tensor(operands[0])] if len(operands) == 1 else binary_operands(name, *operands)
+    for t in tensors:
+        if t.data.dtype.kind not in "biu":
+            raise DtypeError(
+                f"{name}: bool and integer tensors only, got {t.data.dtype} (as PyTorch); for a mask from a float "
+                "tensor compare it first (x > 0), or use the logical_* ops, which take any dtype"
+            )
+    return Tensor._wrap(np.asarray(ufunc(*(t.data for t in tensors))))
+
+
+def _bitwise_in_place(ufunc: Any) -> Callable[..., None]:
+    def write(array: np.ndarray, *other: Any) -> None:
+        if array.dtype.kind not in "biu":
+            raise DtypeError(f"{ufunc.__name__}: bool and integer tensors only, got {array.dtype} (as PyTorch)")
+        ufunc(array, *(o.data if isinstance(o, Tensor) else o for o in other), out=array, casting="same_kind")
+
+    return write
+
+
+@op(operators=["__invert__"], inplace="bitwise_not_", inplace_fast=_bitwise_in_place(np.invert))
+def bitwise_not(input: Any) -> Tensor:
+    """~input: logical not of a bool tensor, bitwise not of an integer tensor (floats are refused, as PyTorch)."""
+    return _bitwise("bitwise_not", np.invert, input)
+
+
+@op(
+    operators=["__and__"],
+    reflected=["__rand__"],
+    inplace="bitwise_and_",
+    inplace_fast=_bitwise_in_place(np.bitwise_and),
+)
+def bitwise_and(input: Any, other: Any) -> Tensor:
+    """input & other: and of bool tensors (mask & mask), bitwise and of integers, broadcast."""
+    return _bitwise("bitwise_and", np.bitwise_and, input, other)
+
+
+@op(operators=["__or__"], reflected=["__ror__"], inplace="bitwise_or_", inplace_fast=_bitwise_in_place(np.bitwise_or))
+def bitwise_or(input: Any, other: Any) -> Tensor:
+    """input | other: or of bool tensors, bitwise or of integers, broadcast."""
+    return _bitwise("bitwise_or", np.bitwise_or, input, other)
+
+
+@op(
+    operators=["__xor__"],
+    reflected=["__rxor__"],
+    inplace="bitwise_xor_",
+    inplace_fast=_bitwise_in_place(np.bitwise_xor),
+)
+def bitwise_xor(input: Any, other: Any) -> Tensor:
+    """input ^ other: exclusive or of bool tensors, bitwise xor of integers, broadcast."""
+    return _bitwise("bitwise_xor", np.bitwise_xor, input, other)
 
 
 # ----- NaN and infinity tests (no gradient) ----------------------------------------------------------

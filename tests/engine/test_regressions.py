@@ -164,3 +164,36 @@ def test_std_of_a_constant_sample_has_zero_gradient(correction):
     """std of equal values had gradient nan (sqrt's 1/(2·0) times var's 0); torch.std gives 0."""
     compare(lambda t: t.std(correction=correction), lambda t: t.std(correction=correction), np.array([1.5, 1.5]))
     compare(lambda t: t.std(axis=1), lambda t: t.std(dim=1), np.array([[2.0, 2.0, 2.0], [1.0, 2.0, 4.0]]))
+
+
+@pytest.mark.parametrize("lib", [engine, torch], ids=["dagrad", "torch"])
+def test_the_grad_of_a_zero_dimensional_tensor_can_be_zeroed_in_place(lib):
+    """A 0-d leaf's .grad after a second backward held a NumPy scalar (0-d + 0-d is a scalar in NumPy), so
+    a.grad.zero_() silently did nothing and the next backward added the stale gradient: PyTorch's tutorial loop
+    `with torch.no_grad(): a -= lr * a.grad; a.grad.zero_()` drifted from step 3 on. The same for retain_grad."""
+    a = lib.tensor(0.5, dtype=lib.float64, requires_grad=True)
+    for step in range(3):
+        (a * a).backward()
+        assert a.grad.item() == pytest.approx(2 * a.item()), step
+        with lib.no_grad():
+            a -= 0.25 * a.grad
+            a.grad.zero_()
+        assert a.grad.item() == 0.0
+    b = a * 3.0
+    b.retain_grad()
+    loss = b * b
+    loss.backward(retain_graph=True)
+    loss.backward()
+    assert b.grad.item() == pytest.approx(4 * b.item())  # 2 b from each backward
+    b.grad.zero_()
+    assert b.grad.item() == 0.0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("exponent", [3, -2, 3.0])
+def test_cube_and_inverse_square_are_torchs_products(dtype, exponent):
+    """x ** 3 went through NumPy's general pow: 18x slower than x * x * x (the polynomial-fitting tutorial spent
+    most of its time there) and an ulp away from PyTorch, whose CPU kernel multiplies for 2, 3 and -2."""
+    x = np.random.default_rng(0).standard_normal(1000).astype(dtype) * 3
+    assert np.array_equal((engine.tensor(x) ** exponent).data, (torch.tensor(x) ** exponent).numpy())
+    compare(lambda t: t**exponent, lambda t: t**exponent, x.astype(np.float64))

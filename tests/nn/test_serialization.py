@@ -394,3 +394,17 @@ def test_a_read_only_folder_names_the_path_not_the_temporary_file(tmp_path: Path
         folder.chmod(0o755)
     _assert_unwritable_folder_error(error.value, path)
     assert path.read_bytes() == before
+
+
+def test_load_takes_torch_loads_map_location_and_weights_only(tmp_path: Path) -> None:
+    """`torch.load(path, map_location="cpu", weights_only=True)` runs unchanged on nn.load (the swap in
+    tests/pytorch_style maps torch.load to it); a GPU location says dagrad runs on the CPU."""
+    path = tmp_path / "model.pt"
+    nn.save({"w": engine.arange(3.0)}, path)
+    for kwargs in ({}, {"weights_only": True}, {"weights_only": False}, {"map_location": "cpu"},
+                   {"map_location": engine.device("cpu")}, {"map_location": {"cuda:0": "cpu"}},
+                   {"map_location": lambda storage, location: storage}):  # fmt: skip
+        np.testing.assert_array_equal(nn.load(path, **kwargs)["w"].data, np.arange(3.0, dtype=np.float32))
+    np.testing.assert_array_equal(nn.load(path, "cpu")["w"].data, np.arange(3.0, dtype=np.float32))
+    with pytest.raises(RuntimeError, match="CPU only"):
+        nn.load(path, map_location="cuda")
