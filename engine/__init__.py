@@ -16,7 +16,7 @@ from engine.function import Function
 from engine.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from engine.ops import elementwise, indexing, linalg, reduce, shape  # noqa: F401 (importing them registers every op)
 from engine.registry import EXPORTS, export
-from engine.tensor import Size, Tensor, device, is_tensor
+from engine.tensor import Size, Tensor, device, is_floating_point, is_tensor, numel
 
 autograd.gradcheck, autograd.gradgradcheck = gradcheck, gradgradcheck  # where PyTorch code looks: torch.autograd.*
 for _core in (
@@ -29,8 +29,8 @@ for _core in (
     export(_core)
 for _name, _dtype in dtypes.NAMES.items():  # engine.float32, engine.long, engine.double...
     export(_dtype, _name)
-export(Tensor.numel, "numel")  # torch.numel(x), torch.is_floating_point(x)
-export(Tensor.is_floating_point, "is_floating_point")
+export(numel)  # torch.numel(x), torch.is_floating_point(x)
+export(is_floating_point)
 export(dtypes.promote_types)
 export(dtypes.result_type)
 

@@ -461,3 +461,13 @@ class Tensor:
 def is_tensor(obj: Any) -> bool:
     """True for a dagrad Tensor (torch.is_tensor)."""
     return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> int:
+    """The number of elements of `input` (torch.numel)."""
+    return input.numel()
+
+
+def is_floating_point(input: Tensor) -> bool:
+    """True for a float16/32/64 tensor (torch.is_floating_point)."""
+    return input.is_floating_point()
