@@ -125,7 +125,9 @@ def run_backward(
     pending = walk.pending
     for root, g in zip(roots, root_grads):
         pending.add(source_of(root), g)
-    with _backward_mode(create_graph, walk):
+    previous_mode = state.create_graph, state.grad_enabled
+    state.create_graph = state.grad_enabled = create_graph  # rules are recorded only under create_graph
+    try:
         while pending.heap:
             node = heapq.heappop(pending.heap)[2]  # the latest op whose output's gradient is complete
             grad = pending.grads.pop(node)
@@ -155,6 +157,9 @@ def run_backward(
                 node.release()  # free what the op saved, as PyTorch does
                 if walk.free_values:
                     release_values(node)
+    finally:
+        state.create_graph, state.grad_enabled = previous_mode
+        walk.observer = None  # the recorder refers back to the walk: let go of it (no cycle left for the collector)
 
 
 # ----- the steps of the walk, each with its reason --------------------------------------------------
@@ -374,22 +379,6 @@ def _released_value(tensor: Tensor, node: Function) -> Tensor:
     husk.requires_grad = husk.grad_fn is not None
     husk.name = tensor.name
     return husk
-
-
-class _backward_mode:
-    """While rules run, record them only under create_graph (rules then receive Tensors); afterwards let go of
-    the walk's recorder, which refers back to the walk (a cycle only Python's cycle collector would free)."""
-
-    def __init__(self, create_graph: bool, walk: Walk) -> None:
-        self.create_graph, self.walk = create_graph, walk
-
-    def __enter__(self) -> None:
-        self.previous = state.create_graph, state.grad_enabled
-        state.create_graph = state.grad_enabled = self.create_graph
-
-    def __exit__(self, *exc_info: object) -> None:
-        state.create_graph, state.grad_enabled = self.previous
-        self.walk.observer = None
 
 
 # ----- the root's gradient ----------------------------------------------------------------------------
