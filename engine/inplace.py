@@ -227,8 +227,8 @@ def _check_setitem(target: Tensor, index: Any, value: Any) -> None:
             )
     if advanced is None:
         refused = value.ndim > 0 and overlap(value.data, destination) == "partial"
-    else:
-        refused = overlap(value.data, target.data) in ("partial", "full")
+    else:  # PyTorch applies the basic part first, then index_put_ into that view: an empty one overlaps nothing
+        refused = overlap(value.data, destination) in ("partial", "full")
     if refused:
         raise _overlap_error("__setitem__", value.shape, target.shape)
 

@@ -533,8 +533,11 @@ def test_overlapping_writes_are_refused_as_pytorch_refuses_them(write):
         lambda x, lib: x.__setitem__(0, x[0]),
         lambda x, lib: x.add_(x),
         lambda x, lib: x.expand(2, 2, 2).fill_(1.0),  # writes only
+        # mixed indexing: the basic part first, then index_put_ into that view, which the value does not overlap
+        lambda x, lib: x.__setitem__((slice(0, 1), lib.tensor([0, 1])), x[1, 0:2]),
+        lambda x, lib: x.__setitem__((slice(0, 0), lib.tensor([0])), x[0, 0]),  # nothing written (the fuzzer)
     ],
-    ids=["0-d", "strided", "mask-fill", "itself", "add_-itself", "fill_"],
+    ids=["0-d", "strided", "mask-fill", "itself", "add_-itself", "fill_", "mixed-other-row", "mixed-empty"],
 )
 def test_overlapping_writes_pytorch_allows_are_allowed(write):
     mine, theirs = engine.arange(4.0).reshape(2, 2), torch.arange(4.0).reshape(2, 2)
