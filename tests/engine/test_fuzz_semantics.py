@@ -674,7 +674,28 @@ def scalar_output(p: Program) -> Pair | None:
 
 def compare_grads(p: Program, when: str) -> None:
     for pair in p.leaves + p.retained:
-        p.same_array(pair.mine.grad, pair.theirs.grad, f"{pair.label}.grad {when}")
+        grad = pair.mine.grad
+        if grad is not None and type(grad.data) is not np.ndarray:  # a NumPy scalar cannot be changed in place
+            p.fail(f"{pair.label}.grad {when} holds a {type(grad.data).__name__}, not an array")
+        p.same_array(grad, pair.theirs.grad, f"{pair.label}.grad {when}")
+
+
+def change_grads(p: Program) -> None:
+    """Between two backward passes, what a training loop does to the gradients: zero_() them, scale them in
+    place (as clipping does), or set them to None (optimizer.zero_grad())."""
+    how = p.draw(st.sampled_from(["keep", "zero_", "mul_", "None"]), "gradients between the passes")
+    for pair in p.leaves:
+        if how == "keep" or pair.mine.grad is None or pair.theirs.grad is None:
+            continue
+        if how == "None":
+            pair.mine.grad = pair.theirs.grad = None
+        elif how == "zero_":
+            pair.mine.grad.zero_()
+            pair.theirs.grad.zero_()
+        else:
+            pair.mine.grad.mul_(0.5)
+            pair.theirs.grad.mul_(0.5)
+        p.trace.append(f"{pair.label}.grad: {how}")
 
 
 def finish_with_backward(p: Program) -> None:
@@ -687,6 +708,8 @@ def finish_with_backward(p: Program) -> None:
         return
     compare_grads(p, "after backward")
     again = p.draw(st.booleans(), "second backward")
+    if again:
+        change_grads(p)
     if again and p.both("backward again", loss.mine.backward, loss.theirs.backward) is not None:
         compare_grads(p, "after the second backward")
 
