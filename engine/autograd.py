@@ -370,11 +370,11 @@ def release_values(node: Function) -> None:
         data = tensor.data
         if (
             type(data) is ReleasedData
+            or (tensor.requires_grad and tensor.grad_fn is None)
             or data.size <= RELEASE_ABOVE
-            or (tensor.grad_fn is None and tensor.requires_grad)
         ):
-            continue  # released already, small, or a parameter
-        if only_the_graph_holds(tensor, inputs):
+            continue  # released already, a parameter, or small
+        if only_the_graph_holds(tensor):
             tensor.data = ReleasedData(data.shape, data.dtype)  # type: ignore[assignment]
         else:
             husked = husked or list(inputs)
