@@ -78,3 +78,56 @@ def engine_private_uses(package: str) -> list[str]:
 def test_nothing_outside_engine_uses_an_underscore_name_of_engine(package):
     uses = engine_private_uses(package)
     assert not uses, "use engine's public contract instead (see engine/__init__.py):\n" + "\n".join(uses)
+
+
+def _engine_modules() -> dict[str, Path]:
+    modules = {}
+    for path in sorted((ROOT / "engine").rglob("*.py")):
+        name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        modules[name.removesuffix(".__init__")] = path
+    return modules
+
+
+def _imported_at_load(path: Path, modules: dict[str, Path]) -> set[str]:
+    """The engine modules `path` imports while it loads: module-level imports, not those inside functions
+    (run later, once every module exists) or under `if TYPE_CHECKING:`. `from engine import graph` imports
+    the submodule engine.graph; `from engine import Tensor` reads the package engine."""
+    found: set[str] = set()
+    for statement in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(statement, ast.If) and "TYPE_CHECKING" in ast.unparse(statement.test):
+            continue
+        for node in ast.walk(statement) if not isinstance(statement, ast.FunctionDef | ast.ClassDef) else ():
+            if isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names if alias.name in modules}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module in modules:
+                submodules = {f"{node.module}.{alias.name}" for alias in node.names}
+                found |= submodules & modules.keys() or {node.module}
+                if not submodules <= modules.keys():
+                    found.add(node.module)
+    return found
+
+
+def test_engine_modules_import_each_other_without_a_circle():
+    """Each engine file can be read after the ones it imports (once, the circle of eight files that held
+    together by imports at the ends of files): no module-level import cycle among engine's modules. The
+    package's __init__ imports them all, so edges into `engine` itself from a submodule are left out."""
+    modules = _engine_modules()
+    edges = {name: _imported_at_load(path, modules) - {name} for name, path in modules.items()}
+    for name in modules:
+        if name != "engine":
+            edges[name].discard("engine")
+    state: dict[str, str] = {}
+
+    def visit(name: str, path: list[str]) -> None:
+        state[name] = "open"
+        for target in sorted(edges[name]):
+            if state.get(target) == "open":
+                cycle = [*path[path.index(target) :], target] if target in path else [name, target]
+                pytest.fail("engine modules import each other in a circle: " + " -> ".join(cycle))
+            if target not in state:
+                visit(target, [*path, target])
+        state[name] = "done"
+
+    for name in modules:
+        if name not in state:
+            visit(name, [name])
