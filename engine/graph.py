@@ -4,7 +4,7 @@ Tensors are the graph's values, `Function` instances (grad_fn) its op nodes. A n
 tensors in operand order, so `a + a` has two input slots, both `a`.
 
 What a graph keeps after backward() (the policy, in one place):
-- a graph of *learning size* (whose ops compute at most `learning_size` numbers in all, 4,096 unless
+- a graph of *learning size* (whose ops compute at most `learning_size` numbers in all, 10,000 unless
   `set_learning_size` says otherwise) keeps every value, and backward records on each op its `BackwardRecord`: the
   gradient of its output and what each input received. Pictures and explain() read those, so after a
   plain `backward()` they show every gradient, as micrograd's drawings do;
