@@ -220,6 +220,10 @@ def _check_setitem(target: Tensor, index: Any, value: Any) -> None:
         if len(arrays) == 1 and arrays[0].dtype == bool and value.data.size == 1:
             return  # x[mask] = v with one value: a masked fill (PyTorch casts v and checks nothing)
         if value.dtype != target.dtype:
+            try:
+                target.data[index]  # an index that does not fit is the error to report first, as PyTorch does
+            except IndexError:
+                return  # the write itself reports it, naming the op, the shape and the index
             raise DtypeError(
                 f"__setitem__: writing a {value.dtype} tensor (shape {value.shape}) into a {target.dtype} tensor "
                 f"(shape {target.shape}) through an index array needs the same dtype (PyTorch's index_put "

@@ -557,6 +557,18 @@ def test_writing_another_dtype_through_an_index_array_is_refused_but_a_masked_fi
     assert x.tolist() == tx.tolist()
 
 
+def test_an_index_that_does_not_fit_is_reported_before_the_dtype_of_the_value():
+    """Found by the fuzzer (seed 36): PyTorch checks the index first, so an IndexError, not a dtype error."""
+    x, tx = engine.zeros(1, 3, 3), torch.zeros(1, 3, 3)
+    index = (Ellipsis, np.array([False]), np.array([True, True, False]), 0)
+    with pytest.raises(IndexError, match=r"__setitem__.*could not be broadcast"):
+        x[index] = engine.tensor(1.0, dtype=engine.float64)
+    with pytest.raises(IndexError):
+        tx[(Ellipsis, torch.tensor([False]), torch.tensor([True, True, False]), 0)] = torch.tensor(
+            1.0, dtype=torch.float64
+        )
+
+
 def test_changing_an_operand_that_was_converted_to_another_dtype_stops_the_backward():
     def program(lib):
         a = lib.tensor([0.5], dtype=lib.float64, requires_grad=True)
