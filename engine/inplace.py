@@ -221,7 +221,7 @@ def _check_setitem(target: Tensor, index: Any, value: Any) -> None:
             return  # x[mask] = v with one value: a masked fill (PyTorch casts v and checks nothing)
         if value.dtype != target.dtype:
             try:
-                target.data[index]  # an index that does not fit is the error to report first, as PyTorch does
+                destination[advanced]  # an index that does not fit is the error to report first, as PyTorch does
             except IndexError:
                 return  # the write itself reports it, naming the op, the shape and the index
             raise DtypeError(
