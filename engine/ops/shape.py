@@ -103,6 +103,12 @@ def contiguous(x: Tensor) -> Tensor:
     return x if x.data.flags.c_contiguous else Clone.apply(x)
 
 
+@op(export_as=False)
+def is_contiguous(input: Tensor) -> bool:
+    """Whether the elements are laid out in row-major order, so .view() can reshape without a copy."""
+    return bool(input.data.flags.c_contiguous)
+
+
 @op()
 def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions start_dim..end_dim into one (all of them by default); with nothing to merge (a 1-d x),
@@ -378,7 +384,10 @@ def _index(array: np.ndarray, basic: tuple[Any, ...], advanced: tuple[Any, ...] 
         return view
     if view.size == 0:
         _check_masks(view.shape, advanced)
-    return view[advanced]
+    out = view[advanced]
+    # PyTorch's index result is a new C-contiguous tensor; NumPy lays out some results transposed (an index
+    # after a slice), and a later .view() would then be allowed where PyTorch refuses it (the fuzzer found it)
+    return out if out.flags.c_contiguous else out.copy(order="C")
 
 
 def _check_masks(shape: tuple[int, ...], advanced: tuple[Any, ...]) -> None:

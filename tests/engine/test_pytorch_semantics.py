@@ -557,6 +557,18 @@ def test_writing_another_dtype_through_an_index_array_is_refused_but_a_masked_fi
     assert x.tolist() == tx.tolist()
 
 
+def test_an_advanced_index_result_is_contiguous_as_in_pytorch():
+    """Found by the fuzzer (seed 42): NumPy lays x[..., idx] out transposed, so .T.view(-1) passed in dagrad."""
+    for shape, index in [((1, 2, 1), (Ellipsis, [0, 0])), ((3, 4, 5), (slice(None), [[0, 1], [1, 2]], slice(None)))]:
+        mine = engine.zeros(*shape)[tuple(np.array(i) if isinstance(i, list) else i for i in index)]
+        theirs = torch.zeros(*shape)[index]
+        assert mine.is_contiguous() and theirs.is_contiguous()
+        with pytest.raises(RuntimeError, match="view"):
+            mine.T.view(-1)
+        with pytest.raises(RuntimeError, match="view"):
+            theirs.T.view(-1)
+
+
 def test_an_index_that_does_not_fit_is_reported_before_the_dtype_of_the_value():
     """Found by the fuzzer (seed 36): PyTorch checks the index first, so an IndexError, not a dtype error."""
     x, tx = engine.zeros(1, 3, 3), torch.zeros(1, 3, 3)
