@@ -244,7 +244,18 @@ def op_reshape(p: Program, x: Value) -> Value:
         return apply(x, lambda t: t.unsqueeze(axis), lambda t: t.unsqueeze(axis))
     if form == "squeeze":
         return apply(x, lambda t: t.squeeze(), lambda t: t.squeeze())
-    return apply(x, lambda t: t.view(*x.shape[::-1]), lambda t: t.reshape(*x.shape[::-1]))
+    target = x.shape[::-1]
+    refused = []
+    for t in (x.mine, x.theirs):  # view() needs a layout it can reinterpret: after a transpose both refuse
+        try:
+            t.view(*target)
+            refused.append(False)
+        except RuntimeError:
+            refused.append(True)
+    assert refused[0] == refused[1], f"view{target}: dagrad {'refused' if refused[0] else 'allowed'}, torch not"
+    if refused[0]:
+        return apply(x, lambda t: t.reshape(*target), lambda t: t.reshape(*target))
+    return apply(x, lambda t: t.view(*target), lambda t: t.view(*target))
 
 
 def op_transpose(p: Program, x: Value) -> Value:
