@@ -687,6 +687,12 @@ class ScatterAlong(Function):
 # ----- cat, stack --------------------------------------------------------------------------------
 
 
+def _row_major(array: np.ndarray) -> np.ndarray:
+    """A result laid out in row-major order, as PyTorch's cat and stack give: NumPy lays out the result of
+    joining expanded or transposed arrays in their order, and .view() would then refuse what PyTorch allows."""
+    return array if array.flags.c_contiguous else np.ascontiguousarray(array)
+
+
 class Cat(Function):
     """concatenation: each input's gradient is its slice of the output gradient"""
 
@@ -699,7 +705,7 @@ class Cat(Function):
     def forward(ctx, *arrays, dim):
         ctx.dim = dim
         ctx.bounds = tuple(np.cumsum([0] + [a.shape[dim] for a in arrays]).tolist())
-        return np.concatenate(arrays, axis=dim)
+        return _row_major(np.concatenate(arrays, axis=dim))
 
     def backward(ctx, grad):
         lead = (slice(None),) * ctx.dim
@@ -736,7 +742,7 @@ class Stack(Function):
 
     def forward(ctx, *arrays, dim):
         ctx.dim, ctx.count = dim, len(arrays)
-        return np.stack(arrays, axis=dim)
+        return _row_major(np.stack(arrays, axis=dim))
 
     def backward(ctx, grad):
         lead = (slice(None),) * ctx.dim

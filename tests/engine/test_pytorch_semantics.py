@@ -569,6 +569,16 @@ def test_an_advanced_index_result_is_contiguous_as_in_pytorch():
             theirs.T.view(-1)
 
 
+def test_cat_and_stack_of_expanded_tensors_are_contiguous_as_in_pytorch():
+    """Found by make fuzz-long: NumPy laid out cat([e, e]) of an expanded e with strides (8, 8, 32), so
+    .view(2, 1, 4) was refused where PyTorch allows it."""
+    mine, theirs = engine.tensor([[0.5, -1.0]]).expand(2, 1, 2), torch.tensor([[0.5, -1.0]]).expand(2, 1, 2)
+    for join in ("cat", "stack"):
+        ours, reference = getattr(engine, join)([mine, mine], 0), getattr(torch, join)([theirs, theirs], 0)
+        assert ours.is_contiguous() and reference.is_contiguous()
+        assert ours.view(-1).tolist() == reference.view(-1).tolist()
+
+
 def test_an_index_that_does_not_fit_is_reported_before_the_dtype_of_the_value():
     """Found by the fuzzer (seed 36): PyTorch checks the index first, so an IndexError, not a dtype error."""
     x, tx = engine.zeros(1, 3, 3), torch.zeros(1, 3, 3)
