@@ -29,6 +29,9 @@ Documented differences, not drawn or skipped in both:
     elements as the tensor changed, reached through views that give a size-1 dimension another stride
     (PyTorch compares those strides, which NumPy sets by other rules, and refuses; dagrad allows it);
   - torch's batched matmul skips its dtype check when the result is empty;
+  - whether an empty gradient (no elements) from engine.grad(create_graph=True) requires grad: PyTorch's
+    answer depends on which backward formula short-circuits on empty tensors (as_strided's does, after a
+    view's base changed under no_grad); there are no values to differ, so the flag is not compared;
   - a piece of split or chunk whose base then changed in place (even under no_grad): PyTorch refuses to use
     it in a graph (it cannot remake a view that came out of a function with several outputs); dagrad
     remakes it like any view, so the torch side takes the same piece with narrow, which torch can remake.
@@ -729,10 +732,16 @@ def finish_with_grad(p: Program) -> None:
         return
     for leaf, g, tg in zip(wrt, *results):
         p.same_array(g, tg, f"d loss / d {leaf.label}")
-        if g is not None and tg is not None and bool(g.requires_grad) != bool(tg.requires_grad):
+        if g is None or tg is None or g.numel() == 0:  # an empty gradient: see the top (requires_grad)
+            continue
+        if bool(g.requires_grad) != bool(tg.requires_grad):
             p.fail(f"d loss / d {leaf.label}: requires_grad {g.requires_grad} vs torch {tg.requires_grad}")
     compare_grads(p, "after grad (retained values only; leaves keep None)")
-    used = [(g, tg, w) for g, tg, w in zip(*results, wrt) if g is not None and tg is not None and g.requires_grad]
+    used = [
+        (g, tg, w)
+        for g, tg, w in zip(*results, wrt)
+        if g is not None and tg is not None and g.numel() and g.requires_grad and tg.requires_grad
+    ]
     if not create or not used:
         return
     directions = [p.rng.standard_normal(w.shape).astype(w.mine.dtype) for _, _, w in used]
