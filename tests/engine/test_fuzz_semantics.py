@@ -29,6 +29,9 @@ Documented differences, not drawn or skipped in both:
     elements as the tensor changed, reached through views that give a size-1 dimension another stride
     (PyTorch compares those strides, which NumPy sets by other rules, and refuses; dagrad allows it);
   - torch's batched matmul skips its dtype check when the result is empty;
+  - when a view's grad_fn is remade after its base changed in place: dagrad at the change, PyTorch when the
+    view is next read, which decides where retain_grad sits if the view is not used again; the fuzzer reads
+    grad_fn of retained torch views right after each in-place change, as printing the view would;
   - whether an empty gradient (no elements) from engine.grad(create_graph=True) requires grad: PyTorch's
     answer depends on which backward formula short-circuits on empty tensors (as_strided's does, after a
     view's base changed under no_grad); there are no values to differ, so the flag is not compared;
@@ -41,6 +44,7 @@ Documented differences, not drawn or skipped in both:
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -577,6 +581,7 @@ def step_in_place(p: Program, under_no_grad: bool = False, target: Pair | None =
                 change[1](target.theirs)
         else:
             change[1](target.theirs)
+        _remake_retained_views(p)
 
     if not under_no_grad and _is_view_with_grad(target, operand):
         try:
@@ -595,6 +600,17 @@ def step_in_place(p: Program, under_no_grad: bool = False, target: Pair | None =
         p.fail(f"{label}: dagrad changed a view of a graph tensor in place instead of refusing")
     if p.both(label, mine, theirs) is not None:
         p.compare(target, "after " + label)
+
+
+def _remake_retained_views(p: Program) -> None:
+    """Read grad_fn of the torch tensors that retain their grad. dagrad remakes a view's grad_fn when its base
+    changes in place, and retain_grad moves with it; PyTorch remakes it when the view is next read (any
+    read of grad_fn, even a print), so a retained view not used afterwards would keep retain_grad on its old
+    grad_fn in torch alone. Reading it now makes both mean the same (see the top)."""
+    for kept in p.retained:
+        # (a view made under no_grad whose base changed with grad mode on: torch refuses on use, later)
+        with contextlib.suppress(RuntimeError):
+            _ = kept.theirs.grad_fn
 
 
 def step_no_grad_update(p: Program) -> None:
