@@ -29,6 +29,8 @@ Documented differences, not drawn or skipped in both:
     elements as the tensor changed, reached through views that give a size-1 dimension another stride
     (PyTorch compares those strides, which NumPy sets by other rules, and refuses; dagrad allows it);
   - torch's batched matmul skips its dtype check when the result is empty;
+  - retain_grad() on a view whose base changed in place before the view was read again: torch 2.13 drops
+    it (v.grad stays None), dagrad keeps it; the fuzzer reads the torch view's grad_fn first;
   - when a view's grad_fn is remade after its base changed in place: dagrad at the change, PyTorch when the
     view is next read, which decides where retain_grad sits if the view is not used again; the fuzzer reads
     grad_fn of retained torch views right after each in-place change, as printing the view would;
@@ -629,6 +631,14 @@ def _torch_register_hook(t: torch.Tensor, hook: Callable) -> Any:
     return t.register_hook(hook)
 
 
+def _torch_retain_grad(t: torch.Tensor) -> None:
+    """t.retain_grad(), reading t.grad_fn first: torch 2.13 drops retain_grad on a view whose grad_fn it has
+    not yet remade after its base changed in place (v = b.narrow(0, 0, 1); b.add_(x); v.retain_grad(); a
+    later use remakes grad_fn and v.grad stays None, with a warning that retain_grad was not called)."""
+    _ = t.grad_fn
+    t.retain_grad()
+
+
 def step_hook(p: Program) -> None:
     x = p.pick(lambda v: v.requires_grad)
     if x is None:
@@ -640,7 +650,7 @@ def step_hook(p: Program) -> None:
         p.both(f"{x.label}.register_hook(×{factor})", lambda: x.mine.register_hook(lambda g: g * factor),
                lambda: _torch_register_hook(x.theirs, lambda g: g * factor))  # fmt: skip
     else:
-        if p.both(f"{x.label}.retain_grad()", x.mine.retain_grad, x.theirs.retain_grad) is not None:
+        if p.both(f"{x.label}.retain_grad()", x.mine.retain_grad, lambda: _torch_retain_grad(x.theirs)) is not None:
             p.retained.append(x)
 
 
