@@ -20,10 +20,10 @@ import numpy as np
 
 from engine import graph
 from engine.errors import DtypeError, ShapeError
-from engine.fastpaths import is_free
+from engine.fastpaths import is_free, only_the_graph_holds
 from engine.function import Function, _check_finite
 from engine.grad_mode import state
-from engine.graph import ReleasedData, source_of
+from engine.graph import ReleasedData, released_data, source_of
 from engine.tensor import RetainGrad, Tensor
 
 # An observer is called once per op, right after its rule ran: observer(node, upstream, input_grads), with the
@@ -152,7 +152,9 @@ def run_backward(
                     accumulate(tensor, g, create_graph, walk.stored)  # a leaf: into its .grad, summed over its uses
                 else:
                     walk.to_leaf(tensor, g)  # a leaf whose hooks (or engine.grad) want its total
-            input_grads = g = None  # a rule may reuse a gradient nobody else holds (fastpaths.is_free): drop ours
+            # a rule may reuse a gradient nobody else holds (fastpaths.is_free), and release_values drops a value
+            # nobody else holds (fastpaths.only_the_graph_holds): let go of ours
+            input_grads = g = tensor = None
             if not retain_graph:
                 node.release()  # free what the op saved, as PyTorch does
                 if walk.free_values:
@@ -358,24 +360,36 @@ def _owned(array: Any) -> np.ndarray:
 def release_values(node: Function) -> None:
     """In a graph too large to keep for viewing, after backward: drop the op's input values too (as PyTorch
     keeps none), so a kept loss keeps only the graph's structure alive. Small arrays stay: they cost little,
-    and a value kept is a value a picture can still show."""
+    and a value kept is a value a picture can still show. A value nobody else holds is dropped in place; one
+    someone else may still read (the caller, another op) stays theirs, and the op keeps a husk instead."""
     inputs = node.inputs
+    husked = None
+    position = -1
     for tensor in inputs:
-        if tensor.data.size > RELEASE_ABOVE and (tensor.grad_fn is not None or not tensor.requires_grad):
-            node.inputs = tuple(_released_value(t, node) for t in inputs)
-            return
+        position += 1
+        data = tensor.data
+        if (
+            type(data) is ReleasedData
+            or (tensor.requires_grad and tensor.grad_fn is None)
+            or data.size <= RELEASE_ABOVE
+        ):
+            continue  # released already, a parameter, or small
+        if only_the_graph_holds(tensor):
+            tensor.data = released_data(data.shape, data.dtype)  # type: ignore[assignment]
+        else:
+            husked = husked or list(inputs)
+            husked[position] = _husk(tensor, node)
+    if husked is not None:
+        node.inputs = tuple(husked)
 
 
 RELEASE_ABOVE = 256  # elements: smaller input values are kept by release_values
 
 
-def _released_value(tensor: Tensor, node: Function) -> Tensor:
-    """`tensor` as the node still needs it: a leaf that requires grad (a parameter) and a small value as
-    itself, anything else as a Tensor with its shape, dtype and place in the graph but no values (the
-    caller's own tensor keeps them)."""
-    if (tensor.grad_fn is None and tensor.requires_grad) or tensor.data.size <= RELEASE_ABOVE:
-        return tensor
-    husk = Tensor._wrap(ReleasedData(tensor.data.shape, tensor.data.dtype))  # type: ignore[arg-type]
+def _husk(tensor: Tensor, node: Function) -> Tensor:
+    """`tensor` as the node still needs it: a Tensor with its shape, dtype, name and place in the graph but no
+    values (the caller's own tensor keeps them)."""
+    husk = Tensor._wrap(released_data(tensor.data.shape, tensor.data.dtype))  # type: ignore[arg-type]
     husk.grad_fn = tensor.grad_fn if tensor._history is None else tensor._grad_fn_at(node._seq)
     husk.requires_grad = husk.grad_fn is not None
     husk.name = tensor.name

@@ -8,6 +8,7 @@ the in-place counter that skips version checks, and ReLU writing into a gradient
 
 from __future__ import annotations
 
+import weakref
 from typing import ClassVar
 
 import numpy as np
@@ -513,6 +514,24 @@ def _large_graph(x: engine.Tensor, w: engine.Tensor) -> engine.Tensor:
     return (h @ w).relu().sum()
 
 
+def test_a_value_only_the_graph_holds_is_dropped_in_place_and_the_gradients_match_torch():
+    rng = np.random.default_rng(0)
+    x, tx = _pair(rng.standard_normal((128, 64)), requires_grad=False)
+    w, tw = _pair(rng.standard_normal((64, 64)) / 8)
+    loss = _large_graph(x, w)
+    relu_node = loss.grad_fn.inputs[0].grad_fn
+    # tanh's output, watched through a weak reference: no variable of ours holds it
+    hidden_ref = weakref.ref(relu_node.inputs[0].grad_fn.inputs[0])
+    loss.backward()
+    _large_graph(tx, tw).backward()
+    _close(w.grad, tw.grad)
+    hidden = hidden_ref()
+    assert hidden is relu_node.inputs[0].grad_fn.inputs[0]  # the very tensor the graph held, no husk
+    assert not engine.graph.holds_values(hidden)  # emptied in place
+    assert hidden.shape == (128, 64) and hidden.grad_fn is not None  # the structure stays
+    assert engine.graph.holds_values(x)  # the caller's input keeps its values
+
+
 def test_a_value_someone_else_holds_keeps_its_values_and_the_op_keeps_a_husk():
     rng = np.random.default_rng(1)
     x = engine.tensor(rng.standard_normal((128, 64)))
@@ -527,3 +546,18 @@ def test_a_value_someone_else_holds_keeps_its_values_and_the_op_keeps_a_husk():
     th = (torch.from_numpy(x.numpy()) @ (tw := torch.tensor(w.numpy(), requires_grad=True))).tanh()
     (th * th + th).sum().backward()
     _close(w.grad, tw.grad)
+
+
+def test_only_the_graph_holds_counts_every_other_holder():
+    from engine.fastpaths import only_the_graph_holds
+
+    inputs = (engine.zeros(3),)
+    for tensor in inputs:
+        assert only_the_graph_holds(tensor)
+    kept = inputs[0]
+    for tensor in inputs:
+        assert not only_the_graph_holds(tensor)  # `kept` holds it too
+    del kept
+    inputs = (inputs[0], inputs[0])  # one op using it twice (x * x): not dropped in place, a husk is made
+    for tensor in inputs:
+        assert not only_the_graph_holds(tensor)
