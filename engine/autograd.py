@@ -23,7 +23,7 @@ from engine.errors import DtypeError, ShapeError
 from engine.fastpaths import is_free, only_the_graph_holds
 from engine.function import Function, _check_finite
 from engine.grad_mode import state
-from engine.graph import ReleasedData, released_data, source_of
+from engine.graph import ReleasedData, source_of
 from engine.tensor import RetainGrad, Tensor
 
 # An observer is called once per op, right after its rule ran: observer(node, upstream, input_grads), with the
@@ -375,7 +375,7 @@ def release_values(node: Function) -> None:
         ):
             continue  # released already, a parameter, or small
         if only_the_graph_holds(tensor):
-            tensor.data = released_data(data.shape, data.dtype)  # type: ignore[assignment]
+            tensor.data = ReleasedData(data.shape, data.dtype)  # type: ignore[assignment]
         else:
             husked = husked or list(inputs)
             husked[position] = _husk(tensor, node)
@@ -389,7 +389,7 @@ RELEASE_ABOVE = 256  # elements: smaller input values are kept by release_values
 def _husk(tensor: Tensor, node: Function) -> Tensor:
     """`tensor` as the node still needs it: a Tensor with its shape, dtype, name and place in the graph but no
     values (the caller's own tensor keeps them)."""
-    husk = Tensor._wrap(released_data(tensor.data.shape, tensor.data.dtype))  # type: ignore[arg-type]
+    husk = Tensor._wrap(ReleasedData(tensor.data.shape, tensor.data.dtype))  # type: ignore[arg-type]
     husk.grad_fn = tensor.grad_fn if tensor._history is None else tensor._grad_fn_at(node._seq)
     husk.requires_grad = husk.grad_fn is not None
     husk.name = tensor.name

@@ -166,19 +166,6 @@ class ReleasedData:
         return f"<released {self.dtype} values of shape {self.shape}>"
 
 
-_RELEASED: dict[tuple[tuple[int, ...], np.dtype], ReleasedData] = {}
-
-
-def released_data(shape: tuple[int, ...], dtype: np.dtype) -> ReleasedData:
-    """The (shared, unchanging) ReleasedData of that shape and dtype: a training loop releases the same few
-    shapes every step, so one object each serves them all (bench case 5)."""
-    key = (shape, dtype)
-    found = _RELEASED.get(key)
-    if found is None:
-        found = _RELEASED[key] = ReleasedData(shape, dtype)
-    return found
-
-
 def holds_values(tensor: Tensor) -> bool:
     """False for a value a large graph released after backward (its shape and dtype are still known)."""
     return not isinstance(tensor.data, ReleasedData)
