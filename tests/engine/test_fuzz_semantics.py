@@ -612,7 +612,7 @@ def _remake_retained_views(p: Program) -> None:
     for kept in p.retained:
         # (a view made under no_grad whose base changed with grad mode on: torch refuses on use, later)
         with contextlib.suppress(RuntimeError):
-            _ = kept.theirs.grad_fn
+            _remade(kept.theirs)
 
 
 def step_no_grad_update(p: Program) -> None:
@@ -623,20 +623,14 @@ def step_no_grad_update(p: Program) -> None:
 # ----- hooks and retain_grad --------------------------------------------------------------------------
 
 
-def _torch_register_hook(t: torch.Tensor, hook: Callable) -> Any:
-    """t.register_hook(hook), reading t.grad_fn first: that remakes the grad_fn of a view whose base changed in
-    place, as PyTorch does whenever the view is used; torch 2.13's register_hook crashes (a segfault) on such a
-    view otherwise (b = x * 1; v = b[0:1]; b.mul_(2); v.register_hook(f))."""
+def _remade(t: torch.Tensor) -> torch.Tensor:
+    """t, after reading its grad_fn: PyTorch remakes a view's grad_fn (after its base changed in place) only
+    when the view is read, dagrad at the change. Reading it first makes torch mean what dagrad does, and
+    avoids two torch 2.13 faults on a view not yet remade: register_hook crashes (a segfault; b = x * 1;
+    v = b[0:1]; b.mul_(2); v.register_hook(f)), and retain_grad is dropped (v.grad stays None, with a warning
+    that retain_grad was not called)."""
     _ = t.grad_fn
-    return t.register_hook(hook)
-
-
-def _torch_retain_grad(t: torch.Tensor) -> None:
-    """t.retain_grad(), reading t.grad_fn first: torch 2.13 drops retain_grad on a view whose grad_fn it has
-    not yet remade after its base changed in place (v = b.narrow(0, 0, 1); b.add_(x); v.retain_grad(); a
-    later use remakes grad_fn and v.grad stays None, with a warning that retain_grad was not called)."""
-    _ = t.grad_fn
-    t.retain_grad()
+    return t
 
 
 def step_hook(p: Program) -> None:
@@ -648,9 +642,9 @@ def step_hook(p: Program) -> None:
         if x.theirs._is_view() and x.theirs._version > 0:
             return  # torch 2.13 crashes (segfault) hooking a view whose base changed in place under no_grad
         p.both(f"{x.label}.register_hook(×{factor})", lambda: x.mine.register_hook(lambda g: g * factor),
-               lambda: _torch_register_hook(x.theirs, lambda g: g * factor))  # fmt: skip
+               lambda: _remade(x.theirs).register_hook(lambda g: g * factor))  # fmt: skip
     else:
-        if p.both(f"{x.label}.retain_grad()", x.mine.retain_grad, lambda: _torch_retain_grad(x.theirs)) is not None:
+        if p.both(f"{x.label}.retain_grad()", x.mine.retain_grad, lambda: _remade(x.theirs).retain_grad()) is not None:
             p.retained.append(x)
 
 
