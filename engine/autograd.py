@@ -122,18 +122,15 @@ def run_backward(
     retain_graph = create_graph if retain_graph is None else retain_graph
     walk = Walk(create_graph, capture, deliver, retain_graph)
     walk.observer = Recorder(walk).observe if record else observer
-    pending = walk.pending
     for root, g in zip(roots, root_grads):
-        pending.add(source_of(root), g)
+        walk.add(source_of(root), g)
+    heap, pending = walk.heap, walk.pending
     previous_mode = state.create_graph, state.grad_enabled
     state.create_graph = state.grad_enabled = create_graph  # rules are recorded only under create_graph
     try:
-        while pending.heap:
-            node = heapq.heappop(pending.heap)[2]  # the latest op whose output's gradient is complete
-            grad = pending.grads.pop(node)
-            if type(node) is Tensor:
-                walk.finish_leaf(node, grad)  # a leaf whose hooks (or engine.grad) wanted its total
-                continue
+        while heap:
+            node = heapq.heappop(heap)[1]  # the latest op whose output's gradient is complete
+            grad = pending.pop(node)
             if node.hooks or capture is not None:
                 grad = walk.before_rule(node, grad)  # tensor hooks, retain_grad, engine.grad's capture
                 if grad is None:
@@ -147,11 +144,11 @@ def run_backward(
                 # to the op that made the input's value as `node` saw it: an in-place change since does not count
                 source = tensor.grad_fn if tensor._history is None else tensor._grad_fn_at(node._seq)
                 if source is not None:
-                    pending.add(source, g)  # summed with what the input's other users send
+                    walk.add(source, g)  # summed with what the input's other users send
                 elif walk.straight_to_grad and tensor._hooks is None:
                     accumulate(tensor, g, create_graph, walk.stored)  # a leaf: into its .grad, summed over its uses
                 else:
-                    walk.to_leaf(tensor, g)  # a leaf whose hooks (or engine.grad) want its total
+                    walk.add_to_leaf(tensor, g)  # a leaf whose hooks (or engine.grad) want its total
             # a rule may reuse a gradient nobody else holds (fastpaths.is_free), and release_values drops a value
             # nobody else holds (fastpaths.only_the_graph_holds): let go of ours
             input_grads = g = tensor = None
@@ -159,6 +156,7 @@ def run_backward(
                 node.release()  # free what the op saved, as PyTorch does
                 if walk.free_values:
                     release_values(node)
+        walk.finish_leaves()  # their totals are known once every op ran: through their hooks, into .grad
     finally:
         state.create_graph, state.grad_enabled = previous_mode
         walk.observer = None  # the recorder refers back to the walk: let go of it (no cycle left for the collector)
@@ -168,15 +166,42 @@ def run_backward(
 
 
 class Walk:
-    """One backward pass's state: the pending gradients and what to do with the gradients that arrive."""
+    """One backward pass's state: the gradients waiting for their op, summed as they arrive, and what to do
+    with the gradients that reach a leaf.
+
+    The ops with a pending gradient sit in a heap keyed by minus their number, so the latest op comes first.
+    """
 
     def __init__(self, create_graph: bool, capture: Capture | None, deliver: bool, retain_graph: bool) -> None:
-        self.pending = Pending(create_graph)
         self.create_graph, self.capture, self.deliver, self.retain_graph = create_graph, capture, deliver, retain_graph
+        self.pending: dict[Function, Any] = {}
+        self.heap: list[tuple[int, Function]] = []
+        self.leaf_totals: dict[Tensor, Any] = {}  # leaves whose hooks (or engine.grad) see their total once
+        # Gradients that are sums this walk allocated (nobody else holds them): later additions go in place.
+        self.summed: set[Function] = set()
         self.stored: set[int] = set()  # arrays already handed to some .grad: never hand one out twice
         self.observer: Observer | None = None
         self.free_values = False  # drop each op's input values once it ran (a graph too large to keep)
         self.straight_to_grad = deliver and capture is None  # a leaf's share goes into .grad as it arrives
+
+    def add(self, target: Function | Tensor, grad: Any) -> None:
+        """Hand `grad` to the op `target` (a leaf, when the root is one): summed with what it got already."""
+        if type(target) is Tensor:
+            self.add_to_leaf(target, grad)
+            return
+        previous = self.pending.get(target)
+        if previous is None:
+            self.pending[target] = grad
+            heapq.heappush(self.heap, (-target._seq, target))  # numbers are unique: two ops are never compared
+        elif target in self.summed:
+            np.add(previous, grad, out=previous)
+        else:
+            # The first two contributions may be arrays shared with others (Add hands the same gradient to
+            # both inputs), so their sum is a new buffer, then reused in place.
+            total = previous + grad
+            self.pending[target] = total
+            if not self.create_graph and type(total) is np.ndarray:
+                self.summed.add(target)
 
     def before_rule(self, node: Function, grad: Any) -> Any:
         """The gradient of the op's output as its rule should see it, or None to skip the op."""
@@ -186,57 +211,27 @@ class Walk:
             return None
         return grad
 
-    def to_leaf(self, leaf: Tensor, g: Any) -> None:
+    def add_to_leaf(self, leaf: Tensor, g: Any) -> None:
         """A leaf's share: straight into its .grad, or held until its total is known (for its hooks, which see
         the total once, and for engine.grad); nothing for a leaf nobody asked about."""
         if not self.deliver or (self.capture is not None and leaf not in self.capture.wanted):
             return
-        if self.capture is not None or leaf._hooks:
-            self.pending.add(leaf, g)
-        else:
+        if self.capture is None and not leaf._hooks:
             accumulate(leaf, g, self.create_graph, self.stored)
-
-    def finish_leaf(self, leaf: Tensor, grad: Any) -> None:
-        """A leaf's total gradient: through its hooks, then kept for engine.grad or added to its .grad."""
-        if not self.deliver:
             return
-        for hook in list(leaf._hooks or ()):
-            grad = _apply_hook(hook, grad, self.create_graph, None, leaf)
-        if self.capture is not None:
-            self.capture.keep(leaf, grad)
-        else:
-            accumulate(leaf, grad, self.create_graph, self.stored)
+        previous = self.leaf_totals.get(leaf)
+        self.leaf_totals[leaf] = g if previous is None else previous + g
 
-
-class Pending:
-    """Gradients waiting for their op (or leaf), summed as they arrive; the heap gives the latest op first.
-
-    A heap keyed by minus the op's number: leaves (number 0) come last. id() breaks ties, so two Tensors
-    are never compared (== is elementwise).
-    """
-
-    def __init__(self, create_graph: bool) -> None:
-        self.create_graph = create_graph
-        self.grads: dict[Any, Any] = {}
-        self.heap: list[tuple[int, int, Any]] = []
-        # Gradients that are sums this walk allocated (nobody else holds them): later additions go in place.
-        self.summed: set[Any] = set()
-
-    def add(self, target: Function | Tensor, grad: Any) -> None:
-        previous = self.grads.get(target)
-        if previous is None:
-            self.grads[target] = grad
-            number = 0 if type(target) is Tensor else target._seq
-            heapq.heappush(self.heap, (-number, id(target), target))
-        elif target in self.summed:
-            np.add(previous, grad, out=previous)
-        else:
-            # The first two contributions may be arrays shared with others (Add hands the same gradient to
-            # both inputs), so their sum is a new buffer, then reused in place.
-            total = previous + grad
-            self.grads[target] = total
-            if not self.create_graph and type(total) is np.ndarray:
-                self.summed.add(target)
+    def finish_leaves(self) -> None:
+        """Each held leaf's total gradient: through its hooks, then kept for engine.grad or added to its .grad."""
+        for leaf, grad in self.leaf_totals.items():
+            for hook in list(leaf._hooks or ()):
+                grad = _apply_hook(hook, grad, self.create_graph, None, leaf)
+            if self.capture is not None:
+                self.capture.keep(leaf, grad)
+            else:
+                accumulate(leaf, grad, self.create_graph, self.stored)
+        self.leaf_totals.clear()
 
 
 def gradients_for_inputs(node: Function, grad: Any, observer: Observer | None = None) -> tuple[Any, ...]:

@@ -52,6 +52,7 @@ _ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
 # Where a saved array came from: an input (its index), the op's output, or neither (a constant).
 SAVED_OUTPUT = -1
 SAVED_CONSTANT = -2
+OUTPUT_ONLY = (SAVED_OUTPUT,)
 
 # Numbers recorded ops in creation order. An op is recorded only after its inputs exist, so a larger number
 # always means a later op: the backward walk takes the latest pending op first, a reverse topological order.
@@ -296,22 +297,24 @@ def _saved_sources(
                 break
         else:
             return saved, INPUT_SOURCES[len(saved)]
+    if len(saved) == 1 and (saved[0] is raw or saved[0] is out):
+        return (out,), OUTPUT_ONLY  # the next commonest: exp, tanh, sigmoid and relu save their output alone
     sources = []
-    values = []
     for position, value in enumerate(saved):
         source = SAVED_CONSTANT
         if value is raw or value is out:
-            value, source = out, SAVED_OUTPUT
+            source = SAVED_OUTPUT
         elif position < len(tensors) and value is tensors[position].data:
             source = position  # saved in operand order (Mul saving only what one gradient needs)
-        else:
+        elif value is not None:
             for k, tensor in enumerate(tensors):
                 if value is tensor.data:
                     source = k
                     break
         sources.append(source)
-        values.append(value)
-    return tuple(values), shared_indices(sources)
+    if raw is not out and SAVED_OUTPUT in sources:  # NumPy gave a 0-d output as a scalar: save the Tensor's array
+        saved = tuple(out if value is raw else value for value in saved)
+    return saved, shared_indices(sources)
 
 
 def zero_gradient(grad: Any) -> Any:
