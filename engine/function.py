@@ -52,7 +52,6 @@ _ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
 # Where a saved array came from: an input (its index), the op's output, or neither (a constant).
 SAVED_OUTPUT = -1
 SAVED_CONSTANT = -2
-OUTPUT_ONLY = (SAVED_OUTPUT,)
 
 # Numbers recorded ops in creation order. An op is recorded only after its inputs exist, so a larger number
 # always means a later op: the backward walk takes the latest pending op first, a reverse topological order.
@@ -297,8 +296,6 @@ def _saved_sources(
                 break
         else:
             return saved, INPUT_SOURCES[len(saved)]
-    if len(saved) == 1 and (saved[0] is raw or saved[0] is out):
-        return (out,), OUTPUT_ONLY  # the next commonest: exp, tanh, sigmoid and relu save their output alone
     sources = []
     for position, value in enumerate(saved):
         source = SAVED_CONSTANT
