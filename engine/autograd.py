@@ -123,7 +123,7 @@ def run_backward(
     walk = Walk(create_graph, capture, deliver, retain_graph)
     walk.observer = Recorder(walk).observe if record else observer
     for root, g in zip(roots, root_grads):
-        walk.add(source_of(root), g)
+        walk.add_root(root, g)
     heap, pending = walk.heap, walk.pending
     previous_mode = state.create_graph, state.grad_enabled
     state.create_graph = state.grad_enabled = create_graph  # rules are recorded only under create_graph
@@ -184,11 +184,16 @@ class Walk:
         self.free_values = False  # drop each op's input values once it ran (a graph too large to keep)
         self.straight_to_grad = deliver and capture is None  # a leaf's share goes into .grad as it arrives
 
-    def add(self, target: Function | Tensor, grad: Any) -> None:
-        """Hand `grad` to the op `target` (a leaf, when the root is one): summed with what it got already."""
-        if type(target) is Tensor:
-            self.add_to_leaf(target, grad)
-            return
+    def add_root(self, root: Tensor, grad: Any) -> None:
+        """The root's gradient: to the op that made it, or to the root itself when it is a leaf."""
+        source = source_of(root)
+        if type(source) is Tensor:
+            self.add_to_leaf(source, grad)
+        else:
+            self.add(source, grad)
+
+    def add(self, target: Function, grad: Any) -> None:
+        """Hand `grad` to the op `target`: summed with what it got already."""
         previous = self.pending.get(target)
         if previous is None:
             self.pending[target] = grad
